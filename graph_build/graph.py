@@ -7,6 +7,7 @@ document and `allkg:statedInSection` for each section that states it.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,11 +60,16 @@ def entity_iri(entity_id: str) -> URIRef:
 def _typed_literal(value: str, datatype: URIRef | None, where: str, problems: list[str]) -> Literal:
     if datatype is None or datatype == XSD.string:
         return Literal(value)
-    literal = Literal(value, datatype=datatype)
-    if getattr(literal, "ill_typed", False):
-        problems.append(f"{where}: '{value}' is not a valid {datatype.n3().split('#')[-1].rstrip('>')}")
-    if datatype == XSD.positiveInteger and not getattr(literal, "ill_typed", False) and int(literal) <= 0:
-        problems.append(f"{where}: '{value}' is not a positive integer")
+    # rdflib logs a traceback for an ill-typed literal; we report it as a row problem instead.
+    term_logger = logging.getLogger("rdflib.term")
+    previous = term_logger.disabled
+    term_logger.disabled = True
+    try:
+        literal = Literal(value, datatype=datatype)
+    finally:
+        term_logger.disabled = previous
+    if literal.ill_typed:
+        problems.append(f"{where}: '{value}' is not a valid xsd:{str(datatype).rsplit('#', 1)[-1]}")
     return literal
 
 
