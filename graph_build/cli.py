@@ -16,6 +16,10 @@ from graph_build.version import __version__
 # Subcommand modules under graph_build.commands, in the order --help lists them.
 COMMAND_MODULES = [
     "build",
+    "export",
+    "diff",
+    "docs",
+    "query",
     "serve",
     "publish",
 ]
