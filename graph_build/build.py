@@ -66,6 +66,10 @@ def _step_graph_files(ctx: BuildContext) -> None:
 def build_steps(options: BuildOptions) -> list[tuple[str, BuildStep]]:
     steps: list[tuple[str, BuildStep]] = []
     steps.append(("write graph", _step_graph_files))
+    # Add new steps ABOVE this line: "export" must stay last (it exports what the others produced).
+    from graph_build.export import export_step
+
+    steps.append(("export", export_step))
     return steps
 
 

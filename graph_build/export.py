@@ -1,0 +1,298 @@
+"""Export the built graph (dist/allkg.ttl) to the other release formats.
+
+Every export is made from the canonical Turtle file's triples, so each one holds exactly the
+same graph (the tests compare them with rdflib and with pyoxigraph):
+
+| format   | files                                   | for                                          |
+|----------|-----------------------------------------|----------------------------------------------|
+| `nt`     | allkg.nt                                | line-based tools, `sort`/`diff`, bulk loaders |
+| `jsonld` | allkg.jsonld, allkg.context.jsonld      | JSON tooling; the context is embedded too     |
+| `owl`    | allkg.owl (RDF/XML)                     | Protégé, owlready2, the OWL API               |
+| `kgx`    | kgx/nodes.tsv, kgx/edges.tsv            | the Biolink/Monarch KGX tool chain            |
+| `full`   | allkg-full.ttl                          | the graph with ontology/imports/*.ttl merged  |
+
+Serialisation uses pyoxigraph (Rust), which is fast at any size; blank nodes are renamed
+canonically first, so the same graph always gives byte-identical files. Nothing here touches
+the network: the JSON-LD context is written next to the data and embedded in it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pyoxigraph as ox
+
+from graph_build.errors import InputError
+from graph_build.namespaces import PREFIXES
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+CONTEXT_FILE = "allkg.context.jsonld"
+FULL_FILE = "allkg-full.ttl"
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    files: tuple[str, ...]
+    description: str
+
+
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    fmt.name: fmt
+    for fmt in (
+        ExportFormat("nt", ("allkg.nt",), "N-Triples, one triple per line, sorted"),
+        ExportFormat("jsonld", ("allkg.jsonld", CONTEXT_FILE), "JSON-LD with a local (embedded) context"),
+        ExportFormat("owl", ("allkg.owl",), "RDF/XML for Protégé and owlready2"),
+        ExportFormat("kgx", ("kgx/nodes.tsv", "kgx/edges.tsv"), "KGX TSV nodes/edges with Biolink categories and predicates"),
+        ExportFormat("full", (FULL_FILE,), "Turtle with the import modules (ontology/imports/*.ttl) merged in"),
+    )
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Reading: triples with canonical blank-node labels
+# --------------------------------------------------------------------------------------------
+
+
+def _parse(data: bytes, rdf_format: ox.RdfFormat, where: str) -> list[ox.Triple]:
+    try:
+        return [quad.triple for quad in ox.parse(data, format=rdf_format)]
+    except SyntaxError as exc:
+        line = f":{exc.lineno}" if getattr(exc, "lineno", None) else ""
+        raise InputError(f"{where}{line}: syntax error: {getattr(exc, 'msg', exc)}") from None
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{where}: cannot be parsed: {exc}") from None
+
+
+def _rename_blank_nodes(triples: Iterable[ox.Triple], prefix: str) -> list[ox.Triple]:
+    """Give one file's blank nodes a file-specific label, so merged files cannot share a node."""
+
+    def rename(term):
+        return ox.BlankNode(f"{prefix}{term.value}") if isinstance(term, ox.BlankNode) else term
+
+    return [ox.Triple(rename(t.subject), t.predicate, rename(t.object)) for t in triples]
+
+
+def canonical_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+    """The triples, blank nodes relabelled canonically, in a fixed order (subject, predicate, object)."""
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    return sorted((quad.triple for quad in dataset), key=_sort_key)
+
+
+def _sort_key(triple: ox.Triple) -> tuple[str, str, str]:
+    return (_term_key(triple.subject), triple.predicate.value, _term_key(triple.object))
+
+
+def _term_key(term) -> str:
+    # Named nodes first, then blank nodes, then literals: a readable order for every format.
+    if isinstance(term, ox.NamedNode):
+        return "0" + term.value
+    if isinstance(term, ox.BlankNode):
+        return "1" + term.value
+    return "2" + str(term)
+
+
+# --------------------------------------------------------------------------------------------
+# Writers
+# --------------------------------------------------------------------------------------------
+
+
+def ntriples_bytes(triples: Sequence[ox.Triple]) -> bytes:
+    """Canonical N-Triples, lines sorted (so `diff` and `sort -m` work on releases)."""
+    lines = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).splitlines()
+    return b"".join(line + b"\n" for line in sorted(set(lines)) if line)
+
+
+def rdfxml_bytes(triples: Sequence[ox.Triple]) -> bytes:
+    return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=dict(PREFIXES))
+
+
+def turtle_bytes_fast(triples: Sequence[ox.Triple]) -> bytes:
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=dict(PREFIXES))
+
+
+def jsonld_context() -> dict[str, str]:
+    """The JSON-LD @context: the project's prefixes (the same ones the Turtle file declares)."""
+    return dict(sorted(PREFIXES.items()))
+
+
+def context_bytes() -> bytes:
+    return _json_bytes({"@context": jsonld_context()})
+
+
+class _Compactor:
+    """IRI -> CURIE with the project's prefixes, where JSON-LD expands the CURIE back unchanged."""
+
+    def __init__(self, context: dict[str, str]) -> None:
+        # Longest namespace first, so `allkg:` wins over a shorter namespace that also matches.
+        self.namespaces = sorted(context.items(), key=lambda item: -len(item[1]))
+        self.terms = set(context)
+        self.cache: dict[str, str] = {}
+
+    def __call__(self, iri: str) -> str:
+        cached = self.cache.get(iri)
+        if cached is None:
+            cached = self.cache[iri] = self._compact(iri)
+        return cached
+
+    def _compact(self, iri: str) -> str:
+        for prefix, namespace in self.namespaces:
+            if iri.startswith(namespace) and len(iri) > len(namespace):
+                local = iri[len(namespace):]
+                if not local.startswith("//"):  # "p://x" is read as an absolute IRI, not a CURIE
+                    return f"{prefix}:{local}"
+        scheme = iri.split(":", 1)[0]
+        if scheme in self.terms:  # would be misread as a CURIE; cannot happen with our prefixes
+            raise InputError(f"cannot write IRI <{iri}> in JSON-LD: its scheme is also a prefix")
+        return iri
+
+
+def jsonld_bytes(triples: Sequence[ox.Triple]) -> bytes:
+    """JSON-LD 1.1 (flattened, one node object per subject) with the context embedded.
+
+    Written by hand rather than by a library so that the output is stable (sorted nodes,
+    properties and values) and uses CURIEs; the embedded context means no processor ever
+    needs to fetch one.
+    """
+    context = jsonld_context()
+    compact = _Compactor(context)
+
+    def node_id(term) -> str:
+        return f"_:{term.value}" if isinstance(term, ox.BlankNode) else compact(term.value)
+
+    def value(term) -> dict[str, str]:
+        if isinstance(term, ox.Literal):
+            if term.language:
+                return {"@value": term.value, "@language": term.language}
+            datatype = term.datatype.value
+            if datatype == XSD_STRING:
+                return {"@value": term.value}
+            return {"@value": term.value, "@type": compact(datatype)}
+        return {"@id": node_id(term)}
+
+    nodes: dict[str, dict[str, list]] = {}
+    for triple in triples:
+        node = nodes.setdefault(node_id(triple.subject), {})
+        node.setdefault(triple.predicate.value, []).append(triple.object)
+
+    graph = []
+    for identifier in sorted(nodes, key=lambda i: (i.startswith("_:"), i)):
+        properties = nodes[identifier]
+        obj: dict[str, object] = {"@id": identifier}
+        types = properties.get(RDF_TYPE, [])
+        if types and all(isinstance(t, ox.NamedNode) for t in types):
+            obj["@type"] = sorted(compact(t.value) for t in properties.pop(RDF_TYPE))
+        for predicate in sorted(properties, key=compact):
+            values = [value(term) for term in properties[predicate]]
+            obj[compact(predicate)] = sorted(values, key=lambda v: (v.get("@id", ""), v.get("@value", ""),
+                                                                      v.get("@language", ""), v.get("@type", "")))
+        graph.append(obj)
+    # One node object per line: readable, diff-friendly, and json's fast C encoder does the work.
+    lines = [json.dumps(node, ensure_ascii=False) for node in graph]
+    head = json.dumps(context, ensure_ascii=False, indent=1)
+    return ("{\n\"@context\": " + head + ",\n\"@graph\": [\n" + ",\n".join(lines) + "\n]}\n").encode("utf-8")
+
+
+def _json_bytes(document: dict) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# Import modules and the whole export
+# --------------------------------------------------------------------------------------------
+
+
+def import_module_files(imports_dir: Path | None) -> list[Path]:
+    if imports_dir is None or not Path(imports_dir).is_dir():
+        return []
+    return sorted(Path(imports_dir).glob("*.ttl"))
+
+
+def merged_with_imports(triples: Sequence[ox.Triple], import_files: Sequence[Path]) -> list[ox.Triple]:
+    """The graph plus every import module (each file's blank nodes kept apart)."""
+    from graph_build.progress import track
+
+    merged = list(triples)
+    for index, path in enumerate(track(import_files, "merging imports")):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+        merged.extend(_rename_blank_nodes(_parse(data, ox.RdfFormat.TURTLE, str(path)), f"i{index}x"))
+    return canonical_triples(merged)
+
+
+def parse_formats(names: Iterable[str]) -> list[str]:
+    """Validate format names ("all" = every format) -> ordered list of EXPORT_FORMATS keys."""
+    chosen: list[str] = []
+    for raw in names:
+        for name in (part.strip().lower() for part in raw.split(",")):
+            if not name:
+                continue
+            if name == "all":
+                chosen.extend(EXPORT_FORMATS)
+            elif name in EXPORT_FORMATS:
+                chosen.append(name)
+            else:
+                known = ", ".join([*EXPORT_FORMATS, "all"])
+                raise InputError(f"unknown export format '{name}' (known: {known})")
+    return [name for name in EXPORT_FORMATS if name in chosen]
+
+
+def export_files(
+    turtle: bytes,
+    formats: Iterable[str] = tuple(EXPORT_FORMATS),
+    imports_dir: Path | None = None,
+    where: str = "allkg.ttl",
+    notes: list[str] | None = None,
+) -> dict[str, bytes]:
+    """The export files (name relative to dist/ -> bytes) for the Turtle graph `turtle`."""
+    from graph_build.kgx import kgx_tables
+
+    wanted = parse_formats(formats)
+    triples = canonical_triples(_parse(turtle, ox.RdfFormat.TURTLE, where))
+    outputs: dict[str, bytes] = {}
+    if "nt" in wanted:
+        outputs["allkg.nt"] = ntriples_bytes(triples)
+    if "jsonld" in wanted:
+        outputs["allkg.jsonld"] = jsonld_bytes(triples)
+        outputs[CONTEXT_FILE] = context_bytes()
+    if "owl" in wanted:
+        outputs["allkg.owl"] = rdfxml_bytes(triples)
+    if "kgx" in wanted:
+        nodes, edges, kgx_notes = kgx_tables(triples)
+        outputs["kgx/nodes.tsv"] = nodes
+        outputs["kgx/edges.tsv"] = edges
+        if notes is not None:
+            notes.extend(kgx_notes)
+    if "full" in wanted:
+        modules = import_module_files(imports_dir)
+        if modules:
+            outputs[FULL_FILE] = turtle_bytes_fast(merged_with_imports(triples, modules))
+        elif notes is not None:
+            notes.append(f"export: no import modules in {imports_dir}, so {FULL_FILE} was not written")
+    return outputs
+
+
+def export_step(ctx) -> None:
+    """Build step: add every export of the Turtle graph to the files published with it.
+
+    Runs after the other steps, from the allkg.ttl bytes they produced, so each export holds
+    exactly the published graph and all files reach dist/ in the same atomic publish.
+    """
+    from graph_build import paths
+    from graph_build.build import GRAPH_FILE
+
+    turtle = ctx.outputs.get(GRAPH_FILE)
+    if turtle is None:
+        from graph_build.rdf_io import turtle_bytes
+
+        turtle = turtle_bytes(ctx.graph)
+    imports_dir = getattr(ctx.options, "imports_dir", None) or paths.IMPORTS_DIR
+    ctx.outputs.update(export_files(turtle, imports_dir=imports_dir, notes=ctx.notes))
