@@ -82,7 +82,10 @@ def _triples(store: ox.Store, s=None, p=None, o=None) -> Iterator[ox.Triple]:
 
 
 def exists(store: ox.Store, iri: str) -> bool:
-    node = ox.NamedNode(iri)
+    try:
+        node = ox.NamedNode(iri)
+    except ValueError:  # not a valid IRI (e.g. a path with '<'): cannot be in the graph
+        return False
     return next(_triples(store, node), None) is not None or next(_triples(store, None, None, node), None) is not None
 
 

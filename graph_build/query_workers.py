@@ -55,7 +55,12 @@ class WorkerSettings:
 
 def _worker_main(conn, settings: WorkerSettings) -> None:
     """Load the graph once, then answer QueryRequests until the pipe closes."""
+    import signal
+
     from graph_build.sparql_execution import Executor
+
+    # Ctrl-C in the terminal reaches the whole process group: the server shuts the workers down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     try:
         executor = Executor(settings)

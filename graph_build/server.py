@@ -217,7 +217,9 @@ class RequestHandler(BaseHTTPRequestHandler):
     service: AllkgService
     protocol_version = "HTTP/1.1"  # keep-alive: clients and load generators reuse connections
     server_version = f"allkg/{__version__}"
-    sys_version = ""
+
+    def version_string(self) -> str:
+        return self.server_version
     _log_lock = threading.Lock()
 
     # -- logging: exactly one line per request, written when the request is done
@@ -284,13 +286,29 @@ class RequestHandler(BaseHTTPRequestHandler):
             "Allow": "GET, POST, HEAD, OPTIONS",
         })
 
+    def _guarded(self, action: Callable[[], None]) -> None:
+        """Run a route; a bug becomes a one-line 500 (and one stderr line), never a dropped connection."""
+        try:
+            action()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client went away
+        except Exception as exc:  # noqa: BLE001 - last resort for one request
+            self.close_connection = True
+            with self._log_lock:
+                sys.stderr.write(f"internal error on {self.command} {_printable(self.path)}: {type(exc).__name__}: {exc}\n")
+            if self._status is None:  # nothing sent yet
+                self._error(500, f"internal error: {type(exc).__name__}")
+
     def do_HEAD(self) -> None:
-        self._get(head_only=True)
+        self._guarded(lambda: self._get(head_only=True))
 
     def do_GET(self) -> None:
-        self._get(head_only=False)
+        self._guarded(lambda: self._get(head_only=False))
 
     def do_POST(self) -> None:
+        self._guarded(self._post)
+
+    def _post(self) -> None:
         path = urlsplit(self.path).path
         if path != "/sparql":
             self._drain_or_close()
@@ -444,7 +462,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _not_found(self, path: str, head_only: bool) -> None:
         from graph_build.html_pages import error_page
 
-        message = f"nothing at {path}: not a route of this server nor an IRI of the graph"
+        message = f"nothing at {unquote(path)}: not a route of this server nor an IRI of the graph"
         accept = self.headers.get("Accept") or ""
         if "text/html" in accept:
             self._send(404, HTML, error_page(404, "Not found", message, version=__version__), head_only=head_only)
@@ -509,7 +527,15 @@ def make_server(config: ServerConfig, log: Callable[[str], None] | None = None) 
 def serve(config: ServerConfig, log: Callable[[str], None] | None = None,
           ready: Callable[[str], None] | None = None) -> None:
     """Serve until interrupted; `ready` gets the base URL once the socket is listening."""
+    import signal
+
     server, service = make_server(config, log)
+
+    def stop(signum, frame):  # SIGTERM (service managers, `kill`): shut down like Ctrl-C
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
     host, port = server.server_address[:2]
     url = f"http://{host}:{port}/" if ":" not in str(host) else f"http://[{host}]:{port}/"
     try:
