@@ -66,6 +66,12 @@ def _step_graph_files(ctx: BuildContext) -> None:
 def build_steps(options: BuildOptions) -> list[tuple[str, BuildStep]]:
     steps: list[tuple[str, BuildStep]] = []
     steps.append(("write graph", _step_graph_files))
+    if options.reason:
+        from graph_build.reason import build_step as reason_step
+
+        steps.append(("reason", reason_step))
+    else:
+        steps.append(("reason", lambda ctx: ctx.notes.append("reasoning skipped (--no-reason): no consistency check, no allkg-inferred.ttl")))
     # Add new steps ABOVE this line: "export" must stay last (it exports what the others produced).
     from graph_build.export import export_step
 

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "query",
     "serve",
     "publish",
+    "bench",
 ]
 
 DESCRIPTION = """\

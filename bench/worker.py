@@ -1,0 +1,422 @@
+"""In-process measurements, each run in a child process so the parent can bound it with a timeout.
+
+`python -m bench.worker OP` reads a JSON payload on stdin and prints one JSON line on stdout.
+OPs: queries (QueryEngine.run vs raw pyoxigraph Store.query vs rdflib, with result checks),
+serialize (parse and Turtle export: ours vs pyoxigraph), validate (one SHACL engine; writes its
+result set for comparison), reason (one owlready2 reasoner). A missing project piece gives
+{"status": "not available", "detail": ...}, never a traceback.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable
+
+NOT_AVAILABLE = "not available"
+
+
+def _timed(fn: Callable[[], Any], reps: int, budget: float) -> tuple[list[float], Any]:
+    """Run fn up to `reps` times (at least once), stopping early when `budget` seconds are spent."""
+    samples: list[float] = []
+    result = None
+    spent = 0.0
+    for _ in range(max(1, reps)):
+        start = time.perf_counter()
+        result = fn()
+        elapsed = time.perf_counter() - start
+        samples.append(elapsed)
+        spent += elapsed
+        if spent > budget:
+            break
+    return samples, result
+
+
+def _summary(samples: list[float]) -> dict:
+    return {"median": statistics.median(samples), "runs": len(samples), "samples": samples}
+
+
+# --- result normalisation: compare engines on values, not on their Python types ---------------------
+
+def _norm_value(text: str) -> str:
+    """Numbers compare by value (1, 1.0 and "1"^^xsd:integer agree); other values as text."""
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return text
+    if not number.is_finite():
+        return text
+    return format(number.normalize(), "f")
+
+
+def _term_text(term: Any) -> str:
+    if term is None:
+        return ""
+    kind = type(term).__name__
+    if kind in ("BlankNode", "BNode"):
+        return "_:"
+    value = getattr(term, "value", None)
+    if isinstance(value, str) and kind != "Literal":
+        return value
+    if kind == "Literal":
+        return _norm_value(str(term.value) if hasattr(term, "value") and isinstance(term.value, str) else str(term))
+    return _norm_value(str(term))
+
+
+def normalise(result: Any) -> Any:
+    """A comparable form of a SPARQL result: bool (ASK), sorted rows (SELECT), sorted triples (CONSTRUCT)."""
+    if isinstance(result, bool):
+        return result
+    kind = type(result).__name__
+    if kind == "QueryBoolean":
+        return bool(result)
+    if kind == "QuerySolutions":  # pyoxigraph SELECT
+        names = [v.value for v in result.variables]
+        return sorted(tuple(_term_text(row[name]) for name in names) for row in result)
+    if kind == "QueryTriples":  # pyoxigraph CONSTRUCT/DESCRIBE
+        return sorted((_term_text(t.subject), _term_text(t.predicate), _term_text(t.object)) for t in result)
+    if kind == "Result":  # rdflib
+        if result.type == "ASK":
+            return bool(result.askAnswer)
+        if result.type == "SELECT":
+            names = [str(v) for v in result.vars]
+            return sorted(tuple(_term_text(row[name]) for name in names) for row in result)
+        return sorted(tuple(_term_text(t) for t in triple) for triple in result)
+    if kind == "QueryResult":  # graph_build.store.QueryResult (issue 4)
+        if result.kind == "ask":
+            return bool(result.boolean)
+        if result.kind in ("construct", "describe"):
+            return sorted((_term_text(t.subject), _term_text(t.predicate), _term_text(t.object))
+                          for t in result.triples)
+        return sorted(tuple(_term_text(v) for v in row) for row in result.rows)
+    if isinstance(result, dict) and "boolean" in result:  # SPARQL JSON results
+        return bool(result["boolean"])
+    if isinstance(result, dict) and "results" in result:
+        names = result.get("head", {}).get("vars", [])
+        return sorted(tuple(_norm_value(row.get(n, {}).get("value", "")) if row.get(n, {}).get("type") != "bnode"
+                            else "_:" for n in names) for row in result["results"]["bindings"])
+    rows = getattr(result, "rows", None)
+    if rows is not None:
+        return sorted(tuple(_term_text(v) for v in (row.values() if isinstance(row, dict) else row)) for row in rows)
+    if isinstance(result, (list, tuple)):
+        return sorted(tuple(_term_text(v) for v in (row.values() if isinstance(row, dict) else row)) for row in result)
+    return repr(result)
+
+
+def same_results(left: Any, right: Any) -> bool:
+    """Equal results, ignoring the order of GROUP_CONCAT items (SPARQL leaves it unspecified):
+    each cell is compared as its sorted multiset of words."""
+    if not (isinstance(left, list) and isinstance(right, list)):
+        return left == right
+
+    def relaxed(rows: list) -> list:
+        return sorted(tuple(" ".join(sorted(cell.replace(",", " ").split())) for cell in row) for row in rows)
+
+    return left == right or relaxed(left) == relaxed(right)
+
+
+# --- the project's QueryEngine (issue 4), whatever its exact constructor ----------------------------
+
+def open_query_engine(graph: Path) -> tuple[Any, Callable[[str], Any]] | tuple[None, str]:
+    """(engine, run) for graph_build.store.QueryEngine on `graph`, or (None, why not)."""
+    try:
+        from graph_build import store
+    except ImportError as exc:
+        return None, f"graph_build.store not importable ({exc})"
+    engine_class = getattr(store, "QueryEngine", None)
+    if engine_class is None:
+        return None, "graph_build.store has no QueryEngine"
+    attempts: list[Callable[[], Any]] = [lambda: engine_class([graph])]
+    for name in ("from_file", "from_files", "load", "open", "from_path"):
+        factory = getattr(engine_class, name, None)
+        if callable(factory):
+            attempts.append(lambda f=factory, n=name: f([graph]) if n == "from_files" else f(graph))
+    attempts.append(lambda: engine_class(graph))
+    last_error = ""
+    for attempt in attempts:
+        try:
+            engine = attempt()
+        except Exception as exc:  # noqa: BLE001 - try the next constructor shape
+            last_error = f"{type(exc).__name__}: {exc}"
+            continue
+        run = getattr(engine, "run", None) or getattr(engine, "query", None)
+        if callable(run):
+            return engine, run
+    return None, f"could not open QueryEngine on {graph.name}: {last_error}"
+
+
+def _consume(result: Any) -> Any:
+    """Materialise lazy results so the timing includes producing every row."""
+    kind = type(result).__name__
+    if kind in ("QuerySolutions", "QueryTriples"):
+        return list(result)
+    if kind == "Result":
+        return list(result) if result.type != "ASK" else result.askAnswer
+    rows = getattr(result, "rows", None)
+    if rows is not None:
+        return list(rows)
+    return result
+
+
+def op_queries(payload: dict) -> dict:
+    import pyoxigraph as ox
+
+    graph = Path(payload["graph"])
+    reps, budget = int(payload.get("reps", 5)), float(payload.get("budget", 20))
+    with_rdflib = bool(payload.get("rdflib", False))
+    answer: dict = {"status": "ok", "queries": {}}
+
+    start = time.perf_counter()
+    raw = ox.Store()
+    raw.bulk_load(path=str(graph), format=ox.RdfFormat.TURTLE)
+    answer["raw_load"] = time.perf_counter() - start
+    answer["triples"] = len(raw)
+
+    engine = None
+    if payload.get("engine", True):
+        start = time.perf_counter()
+        engine, run = open_query_engine(graph)
+        answer["engine_load"] = time.perf_counter() - start if engine is not None else None
+        answer["engine_status"] = "ok" if engine is not None else f"{NOT_AVAILABLE}: {run}"
+
+    rdflib_run = None
+    if with_rdflib:
+        start = time.perf_counter()
+        try:
+            from graph_build.store import RdflibEngine
+
+            rdflib_run = RdflibEngine([graph]).run
+        except ImportError:  # before issue 4's engines exist: rdflib directly (no SERVICE in our queries)
+            from rdflib import Graph
+
+            rdflib_run = Graph().parse(str(graph), format="turtle").query
+        answer["rdflib_load"] = time.perf_counter() - start
+
+    for name, path in sorted(payload["queries"].items()):
+        text = Path(path).read_text(encoding="utf-8")
+        entry: dict = {}
+        samples, _ = _timed(lambda: _consume(raw.query(text)), reps, budget)
+        raw_norm = normalise(raw.query(text))
+        entry["raw"] = _summary(samples)
+        entry["rows"] = len(raw_norm) if isinstance(raw_norm, list) else 1
+        if engine is not None:
+            try:
+                samples, _ = _timed(lambda: _consume(run(text)), reps, budget)
+                entry["engine"] = _summary(samples)
+                entry["engine_equal"] = same_results(normalise(run(text)), raw_norm)
+            except Exception as exc:  # noqa: BLE001 - one bad query must not hide the others
+                entry["engine_error"] = f"{type(exc).__name__}: {exc}"[:300]
+        if rdflib_run is not None:
+            try:
+                samples, rdflib_result = _timed(lambda: _consume(rdflib_run(text)), 1, budget)
+                entry["rdflib"] = _summary(samples)
+                entry["rdflib_equal"] = same_results(normalise(rdflib_run(text)), raw_norm)
+            except Exception as exc:  # noqa: BLE001
+                entry["rdflib_error"] = f"{type(exc).__name__}: {exc}"[:300]
+        answer["queries"][name] = entry
+    return answer
+
+
+# --- parsing and Turtle export ----------------------------------------------------------------------
+
+def op_serialize(payload: dict) -> dict:
+    import pyoxigraph as ox
+
+    from graph_build import rdf_io
+
+    graph_file = Path(payload["graph"])
+    reps, budget = int(payload.get("reps", 3)), float(payload.get("budget", 60))
+    answer: dict = {"status": "ok"}
+
+    samples, quads = _timed(lambda: list(ox.parse(path=str(graph_file), format=ox.RdfFormat.TURTLE)), reps, budget)
+    answer["parse_raw"] = _summary(samples)
+    samples, graph = _timed(lambda: rdf_io.parse_rdf_file(graph_file), reps, budget)
+    answer["parse_ours"] = _summary(samples)
+    answer["triples"] = len(graph)
+
+    from graph_build.namespaces import PREFIXES
+
+    samples, raw_bytes = _timed(lambda: ox.serialize(quads, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES),
+                                reps, budget)
+    answer["serialize_raw"] = _summary(samples)
+    samples, ours = _timed(lambda: rdf_io.turtle_bytes(graph), reps, budget)
+    answer["serialize_ours"] = _summary(samples)
+    fast = getattr(rdf_io, "turtle_bytes_fast", None)
+    if callable(fast):
+        samples, fast_bytes = _timed(lambda: fast(graph), reps, budget)
+        answer["serialize_fast"] = _summary(samples)
+        # The fast writer must give the same graph (checked by parsing both back with pyoxigraph).
+        answer["serialize_fast_equal"] = _same_triples(fast_bytes, ours)
+    try:
+        from graph_build import export
+    except ImportError:
+        export = None
+    if export is not None and hasattr(export, "export_files"):
+        formats = ("nt", "jsonld", "owl")
+        turtle = graph_file.read_bytes()
+        samples, _ = _timed(lambda: export.export_files(turtle, formats=formats, notes=[]), reps, budget)
+        answer["export_files"] = _summary(samples)
+
+        def raw_exports() -> None:
+            triples = [q.triple for q in ox.parse(turtle, format=ox.RdfFormat.TURTLE)]
+            for fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.JSON_LD, ox.RdfFormat.RDF_XML):
+                ox.serialize(triples, format=fmt, prefixes=PREFIXES) if fmt != ox.RdfFormat.N_TRIPLES else \
+                    ox.serialize(triples, format=fmt)
+
+        samples, _ = _timed(raw_exports, reps, budget)
+        answer["export_raw"] = _summary(samples)
+        answer["export_note"] = "formats nt, jsonld, owl (RDF/XML), from the Turtle bytes"
+    answer["bytes_ours"] = len(ours)
+    answer["bytes_raw"] = len(raw_bytes)
+    return answer
+
+
+def _same_triples(left: bytes, right: bytes) -> bool:
+    import pyoxigraph as ox
+
+    def triples(data: bytes) -> set[str]:
+        return {str(q.triple) for q in ox.parse(data, format=ox.RdfFormat.TURTLE)}
+
+    return triples(left) == triples(right)
+
+
+# --- SHACL ------------------------------------------------------------------------------------------
+
+def result_set(results_graph) -> list[list[str]]:
+    """The validation results as sorted (focus, path, value, shape, component, severity) rows;
+    blank nodes (anonymous shapes, paths) become "_:" so engines compare on what they found."""
+    from rdflib import BNode, Namespace
+    from rdflib.namespace import RDF
+
+    SH = Namespace("http://www.w3.org/ns/shacl#")
+
+    def text(term) -> str:
+        if term is None:
+            return ""
+        return "_:" if isinstance(term, BNode) else term.n3()
+
+    rows = []
+    for result in results_graph.subjects(RDF.type, SH.ValidationResult):
+        rows.append([text(results_graph.value(result, p)) for p in (
+            SH.focusNode, SH.resultPath, SH.value, SH.sourceShape, SH.sourceConstraintComponent, SH.resultSeverity)])
+    return sorted(rows)
+
+
+def op_validate(payload: dict) -> dict:
+    from graph_build.rdf_io import parse_rdf_file
+
+    engine_name = payload["engine"]
+    shapes_file = Path(payload["shapes"])
+    if not shapes_file.exists():
+        return {"status": NOT_AVAILABLE, "detail": f"no shapes file {shapes_file.name}"}
+    try:
+        if engine_name == "pyshacl-turbo":
+            from pyshacl_turbo import validate
+        else:
+            from pyshacl import validate
+    except ImportError as exc:
+        return {"status": NOT_AVAILABLE, "detail": f"{engine_name} not installed ({exc})"}
+    start = time.perf_counter()
+    data = parse_rdf_file(Path(payload["graph"]))
+    shapes = parse_rdf_file(shapes_file)
+    answer: dict = {"status": "ok", "load": time.perf_counter() - start, "triples": len(data)}
+    inference = payload.get("inference", "none")
+    reps, budget = int(payload.get("reps", 1)), float(payload.get("budget", 60))
+    samples, (conforms, results_graph, _text) = _timed(
+        lambda: validate(data, shacl_graph=shapes, inference=inference, allow_warnings=True, advanced=True),
+        reps, budget)
+    answer["validate"] = _summary(samples)
+    answer["conforms"] = bool(conforms)
+    rows = result_set(results_graph)
+    answer["results"] = len(rows)
+    if payload.get("out"):
+        Path(payload["out"]).write_text(json.dumps(rows), encoding="utf-8")
+    return answer
+
+
+# --- OWL reasoning ----------------------------------------------------------------------------------
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+OWL2_XSD_DATATYPES = frozenset(XSD + name for name in (
+    "decimal", "integer", "nonNegativeInteger", "nonPositiveInteger", "positiveInteger", "negativeInteger", "long",
+    "int", "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte", "double", "float",
+    "string", "normalizedString", "token", "language", "Name", "NCName", "NMTOKEN", "boolean", "hexBinary",
+    "base64Binary", "anyURI", "dateTime", "dateTimeStamp"))
+
+
+def _outside_owl2_datatypes(term) -> bool:
+    """An xsd: datatype IRI, or a literal typed with one, that the OWL 2 datatype map lacks."""
+    datatype = getattr(term, "datatype", None)
+    iri = datatype.value if datatype is not None else getattr(term, "value", "")
+    return isinstance(iri, str) and iri.startswith(XSD) and iri not in OWL2_XSD_DATATYPES
+
+
+def op_reason(payload: dict) -> dict:
+    """Load the graph without its provenance records (rdf:Statement is outside OWL 2 DL, and the
+    build gives the reasoner the graph without them) into owlready2 and run one reasoner."""
+    import shutil
+    import tempfile
+
+    import pyoxigraph as ox
+
+    if not shutil.which("java"):
+        return {"status": NOT_AVAILABLE, "detail": "no Java runtime"}
+    try:
+        import owlready2
+    except ImportError as exc:
+        return {"status": NOT_AVAILABLE, "detail": f"owlready2 not installed ({exc})"}
+
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    statement = "http://www.w3.org/1999/02/22-rdf-syntax-ns#Statement"
+    imports = "http://www.w3.org/2002/07/owl#imports"
+    start = time.perf_counter()
+    quads = list(ox.parse(path=payload["graph"], format=ox.RdfFormat.TURTLE))
+    records = {q.subject for q in quads if q.predicate.value == rdf_type and getattr(q.object, "value", "") == statement}
+    # owl:imports are dropped so owlready2 never fetches anything.
+    # Datatypes outside the OWL 2 datatype map (xsd:gYear, xsd:date, xsd:duration) make HermiT refuse
+    # the ontology: literals and ranges using them are dropped (the project's reason step does the same).
+    kept = [q for q in quads if q.subject not in records and q.predicate.value != imports
+            and not _outside_owl2_datatypes(q.object)]
+    workdir = Path(tempfile.mkdtemp(prefix="allkg-bench-reason-"))
+    try:
+        nt = workdir / "graph.nt"
+        nt.write_bytes(ox.serialize(kept, format=ox.RdfFormat.N_TRIPLES))
+        world = owlready2.World()
+        ontology = world.get_ontology(nt.as_uri()).load()
+        answer: dict = {"status": "ok", "load": time.perf_counter() - start, "triples": len(kept)}
+        reasoner = payload.get("reasoner", "hermit")
+        sync = owlready2.sync_reasoner_pellet if reasoner == "pellet" else owlready2.sync_reasoner_hermit
+        start = time.perf_counter()
+        with ontology:
+            sync(world, infer_property_values=False, debug=0)
+        answer["reason"] = {"median": time.perf_counter() - start, "runs": 1}
+        answer["inconsistent"] = len(list(world.inconsistent_classes()))
+        return answer
+    except owlready2.OwlReadyInconsistentOntologyError:
+        return {"status": "ok", "detail": "inconsistent ontology", "reason": {"median": time.perf_counter() - start,
+                                                                              "runs": 1}}
+    except owlready2.OwlReadyJavaError as exc:
+        lines = [line for line in str(exc).splitlines() if "Exception" in line or "Error" in line]
+        return {"status": "failed", "detail": (lines[1] if len(lines) > 1 else str(exc))[:300]}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+OPS = {"queries": op_queries, "serialize": op_serialize, "validate": op_validate, "reason": op_reason}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or argv[0] not in OPS:
+        print(f"usage: python -m bench.worker {{{','.join(OPS)}}} < payload.json", file=sys.stderr)
+        return 2
+    payload = json.loads(sys.stdin.read() or "{}")
+    answer = OPS[argv[0]](payload)
+    print(json.dumps(answer))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
