@@ -65,6 +65,9 @@ def _step_graph_files(ctx: BuildContext) -> None:
 
 def build_steps(options: BuildOptions) -> list[tuple[str, BuildStep]]:
     steps: list[tuple[str, BuildStep]] = []
+    from graph_build.links import build_step as links_step
+
+    steps.append(("links", links_step))  # before "write graph": the SKOS links belong in allkg.ttl
     steps.append(("write graph", _step_graph_files))
     if options.reason:
         from graph_build.reason import build_step as reason_step

@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     "diff",
     "docs",
     "query",
+    "reason",
+    "links",
     "serve",
     "publish",
     "bench",
