@@ -5,8 +5,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.generate import iter_sizes
-
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "REPORT.md"
 FULL_SIZES = "1e4,1e5,1e6"
 QUICK_SIZES = "1e4,3e4"
@@ -45,6 +43,7 @@ def run(args: argparse.Namespace, command: str = "python -m bench") -> int:
     if args.from_json:
         results = Results.from_json(args.from_json.read_text(encoding="utf-8"))
     else:
+        from bench.generate import iter_sizes
         from bench.suite import Config, Suite
 
         try:
