@@ -192,9 +192,13 @@ class QueryText:
                 default = None if default is None or default.upper() in ("", "UNDEF") else default
                 query.parameters[param.group("name")] = Parameter(param.group("name"), default, param.group("doc") or "")
             elif columns:
-                query.columns = [c.strip() for c in columns.group("columns").split(",") if c.strip()]
+                # "a, b (a note, with commas), c" -> a, b, c
+                names = re.sub(r"\([^()]*\)", "", columns.group("columns"))
+                query.columns = [c.strip() for c in names.split(",") if c.strip()]
             elif body:
                 paragraphs[-1].append(body)
+                if len(paragraphs) == 1 and body.endswith("?"):
+                    paragraphs.append([])  # the question ends with its question mark
             elif paragraphs[-1]:
                 paragraphs.append([])
         texts = [" ".join(p) for p in paragraphs if p]
