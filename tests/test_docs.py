@@ -177,3 +177,31 @@ def test_progress_shows_on_a_terminal_only(monkeypatch):
     assert not enabled(FakeTerminal())
     monkeypatch.setenv("ALLKG_PROGRESS", "1")
     assert enabled(io.StringIO())
+
+
+# -- release metadata --------------------------------------------------------------------------------
+
+
+def test_citation_cff_matches_the_version():
+    import tomllib
+
+    # Top-level "key: value" lines of the YAML file (no YAML library needed for these keys).
+    text = (PROJECT_ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    citation = {m[1]: m[2].strip().strip('"') for m in re.finditer(r"^([a-z-]+):(.*)$", text, re.MULTILINE)}
+    with (PROJECT_ROOT / "pyproject.toml").open("rb") as handle:
+        version = tomllib.load(handle)["project"]["version"]
+    assert citation["cff-version"] == "1.2.0"
+    assert str(citation["version"]) == version
+    assert re.search(r"^authors:\n  - name: \S", text, re.MULTILINE)
+    for key in ("message", "title", "date-released"):
+        assert citation[key], key
+
+
+def test_ontology_header_has_repository_metadata(built_graph):
+    from rdflib.namespace import DCTERMS
+
+    onto = URIRef("https://w3id.org/allkg/allkg.owl")
+    for predicate in (DCTERMS.title, DCTERMS.description, DCTERMS.license, DCTERMS.creator, OWL.versionInfo,
+                      OWL.versionIRI, DCTERMS.bibliographicCitation, URIRef("http://purl.org/vocab/vann/preferredNamespacePrefix")):
+        assert built_graph.value(onto, predicate) is not None, predicate
+    assert len(set(built_graph.objects(onto, DCTERMS.source))) == 5
