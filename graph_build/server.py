@@ -216,6 +216,9 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     service: AllkgService
     protocol_version = "HTTP/1.1"  # keep-alive: clients and load generators reuse connections
+    # Headers and body are two writes; with Nagle's algorithm the second waits for the client's
+    # delayed ACK (~40 ms per request on Linux). TCP_NODELAY sends both at once.
+    disable_nagle_algorithm = True
     server_version = f"allkg/{__version__}"
 
     def version_string(self) -> str:
@@ -531,8 +534,8 @@ def serve(config: ServerConfig, log: Callable[[str], None] | None = None,
 
     server, service = make_server(config, log)
 
-    def stop(signum, frame):  # SIGTERM (service managers, `kill`): shut down like Ctrl-C
-        raise KeyboardInterrupt
+    def stop(signum, frame):  # SIGTERM (service managers, `kill`): stop serving, then clean up below
+        threading.Thread(target=server.shutdown, name="allkg-shutdown", daemon=True).start()
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)

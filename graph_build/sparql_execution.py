@@ -60,9 +60,8 @@ class Executor:
         self.triple_count = len(self.engine.store)
 
     def answer(self, request: QueryRequest) -> Reply:
-        refused = refusal(request.query)
-        if refused is not None:
-            return refused
+        # The server has already refused updates and SERVICE (refusal()); the engine's own check
+        # (check_query in QueryEngine.run) refuses them again, as a 400, should one get here.
         form = query_form(request.query)
         graph = form in ("CONSTRUCT", "DESCRIBE")
         offers = negotiation.GRAPH_OFFERS if graph else negotiation.SELECT_OFFERS

@@ -78,5 +78,6 @@ def run(args: argparse.Namespace) -> int:
     except WorkerStartError as exc:
         raise AllkgError(str(exc)) from None
     except KeyboardInterrupt:
-        print("allkg serve: stopped", file=sys.stderr)
+        pass  # Ctrl-C: serve() has shut the workers down
+    print("allkg serve: stopped", file=sys.stderr)
     return 0
