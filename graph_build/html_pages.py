@@ -135,7 +135,7 @@ def resource_page(view: ResourceView, labeller: Labeller, *, version: str = "") 
         parts.append("<h3>Stated by</h3>" + _sources_html(view.record_sources, None, labeller).replace(
             "<details ", "<details open "))
     if view.external_links:
-        items = "".join(f"<li>{term_html(p, labeller)}: {_external_link(o)}</li>" for p, o in view.external_links)
+        items = "".join(f"<li>{term_html(p, labeller)}: {_external_link(o, labeller)}</li>" for p, o in view.external_links)
         parts.append(f'<h2>Links to other resources</h2><ul class="links">{items}</ul>')
     if view.facts:
         parts.append("<h2>Facts</h2>" + _facts_table(view.facts, labeller, outgoing=True))
@@ -157,10 +157,14 @@ def resource_page(view: ResourceView, labeller: Labeller, *, version: str = "") 
     return _page(view.label, "\n".join(parts), head=head, version=version)
 
 
-def _external_link(iri: ox.NamedNode) -> str:
-    text = escape(iri.value)
+def _external_link(iri: ox.NamedNode, labeller: Labeller) -> str:
+    """A link out, shown as a CURIE (obo:HP_0001945), with the term's label when the graph has it."""
+    curie = labeller.curie(iri.value)
+    label = labeller.label(iri)
+    text = escape(curie) + (f' <span class="note">({escape(label)})</span>' if label != curie else "")
     if iri.value.startswith(("http://", "https://")):
-        return f'<a class="external" href="{escape(iri.value, quote=True)}" rel="noopener noreferrer">{text}</a>'
+        return (f'<a class="external" href="{escape(iri.value, quote=True)}" title="{escape(iri.value, quote=True)}" '
+                f'rel="noopener noreferrer">{text}</a>')
     return f"<code>{text}</code>"
 
 

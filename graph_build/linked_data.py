@@ -132,7 +132,13 @@ RDF_FORMATS = {
 def serialize(triples: list[ox.Triple], media_type: str, prefixes: dict[str, str]) -> bytes:
     rdf_format = RDF_FORMATS[media_type]
     if rdf_format == ox.RdfFormat.TURTLE:
-        return ox.serialize(triples, format=rdf_format, prefixes=prefixes)
+        # Only the prefixes the description uses, in a fixed order (pyoxigraph's order varies).
+        used = {name: ns for name, ns in prefixes.items()
+                if any(str(term).startswith("<" + ns) for t in triples for term in (t.subject, t.predicate, t.object))}
+        text = ox.serialize(triples, format=rdf_format, prefixes=used).decode("utf-8")
+        lines = text.splitlines(keepends=True)
+        head = sorted(line for line in lines if line.startswith("@prefix"))
+        return ("".join(head) + "".join(line for line in lines if not line.startswith("@prefix"))).encode("utf-8")
     return ox.serialize(triples, format=rdf_format)
 
 

@@ -296,6 +296,18 @@ def test_entity_page_html(server):
     assert 'href="/id/ALL"' in page and 'href="/fact/F0071"' in page
 
 
+def test_entity_page_external_links_are_clickable(server):
+    """Every mapping to another ontology (skos:*Match) in the description is a link on the page."""
+    _, _, turtle = http("GET", f"{server.base}/id/fever?format=ttl")
+    skos = "http://www.w3.org/2004/02/skos/core#"
+    targets = {q.object.value for q in ox.parse(turtle, format=ox.RdfFormat.TURTLE)
+               if q.subject.value == ALL + "fever" and q.predicate.value.startswith(skos) and q.predicate.value.endswith("Match")}
+    assert targets, "fever is mapped to at least one external term"
+    _, _, page = http("GET", f"{server.base}/id/fever", headers={"Accept": "text/html"})
+    for target in targets:
+        assert f'href="{target}"' in page.decode("utf-8")
+
+
 def test_entity_page_turtle_has_provenance(server):
     status, headers, body = http("GET", f"{server.base}/id/fever", headers={"Accept": "text/turtle"})
     assert status == 200 and media(headers) == "text/turtle"
