@@ -161,7 +161,8 @@ def dl_input(graph: Graph) -> ReasoningInput:
         if p == RDF.type:
             if o == OWL.NamedIndividual:
                 individuals.add(s)
-            elif o in classes and not isinstance(s, BNode) and s not in classes:
+            elif (o in classes or (isinstance(o, BNode) and o in axiom_bnodes)) \
+                    and not isinstance(s, BNode) and s not in classes:
                 abox[s].add((s, p, o))
                 individuals.add(s)
             elif o in OWL_TYPES:
@@ -579,14 +580,14 @@ def _disjoint_pairs(inp: ReasoningInput, names: Labels) -> dict[frozenset, str]:
 
 
 def _describe(entity, cls, reason: TypeReason, names: Labels) -> str:
-    text = f"{names.curie(cls)} ({reason.origin}"
+    """'is typed allkg:Symptom (a subclass of allkg:Phenotype)': why `entity` is a `cls`."""
     if len(reason.path) > 1:
-        text += f"; {names.curie(reason.path[0])} is a subclass of {names.curie(cls)}"
-    return text + ")"
+        return f"{reason.origin} (a subclass of {names.curie(cls)})"
+    return reason.origin
 
 
 def explain_inconsistency(inp: ReasoningInput, names: Labels, java: JavaRuntime | None = None,
-                          max_runs: int = 12) -> list[str]:
+                          max_runs: int = 16) -> list[str]:
     """Causes of an inconsistency, each naming the entities and the axioms in conflict."""
     problems = _direct_conflicts(inp, names)
     if problems or java is None:
@@ -610,11 +611,41 @@ def _direct_conflicts(inp: ReasoningInput, names: Labels) -> list[str]:
                     continue
                 reported.add(key)
                 problems.append(
-                    f"{names.name(entity)} is {_describe(entity, a, classes[a], names)} and "
-                    f"{_describe(entity, b, classes[b], names)}, which are declared disjoint ({axiom})"
+                    f"{names.name(entity)} {_describe(entity, a, classes[a], names)} and "
+                    f"{_describe(entity, b, classes[b], names)}, but {names.curie(a)} and {names.curie(b)} "
+                    f"are declared disjoint ({axiom})"
                 )
-    problems += _union_domain_conflicts(inp, names, reasons, pairs)
+    # An entity already in conflict makes every union domain or range it meets fail too: say it once.
+    in_conflict = {entity for entity in reasons if any(names.name(entity) + " " in p for p in problems)}
+    problems += [p for p in _union_domain_conflicts(inp, names, reasons, pairs)
+                 if not any(names.name(e) in p for e in in_conflict)]
     problems += _datatype_conflicts(inp, names)
+    problems += _functional_conflicts(inp, names)
+    return problems
+
+
+def _functional_conflicts(inp: ReasoningInput, names: Labels) -> list[str]:
+    """Two values of a functional property: distinct literals always clash; individuals clash
+    when declared different (OWL makes no unique-name assumption)."""
+    functional = {s for s, p, o in inp.tbox if p == RDF.type and o == OWL.FunctionalProperty}
+    different = {frozenset((s, o)) for s, p, o in inp.tbox if p == OWL.differentFrom}
+    for node in inp.graph.subjects(RDF.type, OWL.AllDifferent):
+        members = list(Collection(inp.graph, inp.graph.value(node, OWL.distinctMembers) or inp.graph.value(node, OWL.members)))
+        different |= {frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1:]}
+    values: dict[tuple, list] = defaultdict(list)
+    for s, p, o in inp.assertions():
+        if p in functional:
+            values[(s, p)].append(o)
+    problems = []
+    for (s, p), objects in sorted(values.items()):
+        for i, a in enumerate(objects):
+            for b in objects[i + 1:]:
+                clash = (isinstance(a, Literal) and isinstance(b, Literal) and not a.eq(b)) or frozenset((a, b)) in different
+                if clash:
+                    shown = [f'"{v}"' if isinstance(v, Literal) else names.name(v) for v in (a, b)]
+                    why = "" if isinstance(a, Literal) else " (declared owl:differentFrom)"
+                    problems.append(f"{names.name(s)} has two values of {names.curie(p)}, {shown[0]} and {shown[1]}{why}, "
+                                    f"but {names.curie(p)} is an owl:FunctionalProperty (at most one value)")
     return problems
 
 
@@ -641,8 +672,8 @@ def _union_domain_conflicts(inp, names, reasons, pairs) -> list[str]:
                     role = "domain" if kind == RDFS.domain else "range"
                     problems.append(
                         f"{names.curie(s)} {names.curie(p)} {names.curie(o)}: {names.curie(p)} has {role} "
-                        f"{' or '.join(names.curie(m) for m in union)}, but {names.name(entity)} is "
-                        f"{_describe(entity, cls, reason, names)}, disjoint with each of them"
+                        f"{' or '.join(names.curie(m) for m in union)}, but {names.name(entity)} "
+                        f"{_describe(entity, cls, reason, names)}, which is disjoint with each of them"
                     )
                     break
     return sorted(set(problems))
@@ -690,26 +721,35 @@ def _search_conflict(inp: ReasoningInput, names: Labels, java: JavaRuntime, max_
         unsat = _tbox_only_unsatisfiable(inp, java)
         return ["the ontology axioms alone are inconsistent, without any entity"
                 + (f"; unsatisfiable classes: {', '.join(names.name(c) for c in sorted(unsat))}" if unsat else "")]
-    core = sorted(inp.abox)
-    granularity = 2
-    while len(core) > 1 and runs < max_runs:
-        size = -(-len(core) // granularity)
-        chunks = [core[i:i + size] for i in range(0, len(core), size)]
-        for chunk in chunks:
-            if runs >= max_runs:
-                break
-            rest = [e for e in core if e not in set(chunk)]
-            if inconsistent(rest):
-                core, granularity = rest, max(granularity - 1, 2)
-                break
-        else:
-            if granularity >= len(core):
-                break
-            granularity = min(len(core), granularity * 2)
-    shown = ", ".join(names.name(e) for e in core[:10]) + (f" and {len(core) - 10} more" if len(core) > 10 else "")
-    return [f"the assertions about {shown} contradict the ontology (found by re-running the reasoner on parts of "
-            f"the graph; no disjointness, domain, range or datatype conflict explains it directly: check their types, "
-            f"the defined classes they fall under and functional properties)"]
+    # Binary search for the shortest prefix of the entities that, with the ones already found,
+    # is inconsistent: its last entity is involved. Repeat until the found ones alone clash.
+    core: list[URIRef] = []
+    candidates = sorted(inp.abox)
+    complete = False
+    while runs < max_runs:
+        if core and inconsistent(core):
+            complete = True
+            break
+        low, high = 0, len(candidates)  # invariant: core + candidates[:high] is inconsistent
+        while low < high and runs < max_runs:
+            middle = (low + high) // 2
+            if inconsistent(core + candidates[:middle]):
+                high = middle
+            else:
+                low = middle + 1
+        if low != high or high == 0:
+            break
+        core.append(candidates[high - 1])
+        candidates = candidates[:high - 1]
+    if not core:
+        return ["the graph is inconsistent, and the bounded search (re-running the reasoner on parts of the graph) "
+                "found no entity to blame; check the ontology's own axioms"]
+    shown = ", ".join(names.name(e) for e in core)
+    extent = "together" if complete else "(and possibly other entities: the search stopped after {runs} runs)"
+    return [f"the assertions about {shown} {extent.format(runs=runs)} contradict the ontology; no disjointness, "
+            f"domain, range, datatype or functional-property conflict explains it directly (found by re-running "
+            f"the reasoner on parts of the graph): check their types, class expressions and the defined classes "
+            f"they fall under"]
 
 
 def _tbox_only_unsatisfiable(inp: ReasoningInput, java: JavaRuntime) -> set[URIRef]:
