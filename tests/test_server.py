@@ -228,6 +228,35 @@ def test_refusals_then_server_keeps_serving(server):
         assert {b["publisher"]["value"] for b in json.loads(body)["results"]["bindings"]} == FEVER_PUBLISHERS
 
 
+def test_other_queries_are_answered_while_one_runs_too_long(server):
+    """A slow query holds one worker; the other worker keeps answering in the meantime."""
+    import threading
+
+    import time
+
+    deadline = time.monotonic() + 60  # a worker stopped by an earlier test may still be restarting
+    while json.loads(http("GET", f"{server.base}/health")[2])["workers"]["alive"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    finished: list[str] = []
+    slow = threading.Thread(target=lambda: (sparql_post_direct(server, SLOW_QUERY), finished.append("slow")))
+    slow.start()
+    try:
+        status, _, _ = sparql_get(server, FEVER_QUERY)
+        finished.append("normal")
+        assert status == 200
+    finally:
+        slow.join(timeout=30)
+    assert finished == ["normal", "slow"]
+
+
+def test_serve_bad_input_is_one_line(allkg, tmp_path):
+    result = allkg("serve", "--graph", str(tmp_path / "missing.ttl"), "--port", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"allkg serve: error: {tmp_path / 'missing.ttl'}: no such file"
+    result = allkg("serve", "--timeout", "0")
+    assert result.returncode == 2 and "must be greater than 0" in result.stderr
+
+
 def test_unsupported_dataset_parameter(server):
     _assert_refused(sparql_get(server, FEVER_QUERY, **{"default-graph-uri": "urn:x"}), 400, r"not supported")
 
