@@ -100,6 +100,7 @@ class _Worker:
     process: multiprocessing.process.BaseProcess
     conn: object  # multiprocessing.connection.Connection (parent end)
     served: int = 0
+    ready: bool = False  # has loaded the graph
 
 
 class WorkerStartError(RuntimeError):
@@ -166,6 +167,7 @@ class QueryWorkerPool:
             self._kill(worker)
             raise WorkerStartError(f"a query worker could not load the graph: {value}")
         self.stats.triple_count = value
+        worker.ready = True
 
     def _replace_in_background(self) -> None:
         def replace() -> None:
@@ -237,4 +239,4 @@ class QueryWorkerPool:
     @property
     def alive(self) -> int:
         with self._lock:
-            return sum(1 for worker in self._workers if worker.process.is_alive())
+            return sum(1 for worker in self._workers if worker.ready and worker.process.is_alive())
