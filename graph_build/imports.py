@@ -109,5 +109,6 @@ def write_modules(modules: list[ImportModule]) -> list[Path]:
     for module in modules:
         if not module.path.exists() or module.path.read_bytes() != module.data:
             atomic_write_bytes(module.path, module.data)
+            module.path.chmod(0o644)  # committed source files: readable by all, like the rest of ontology/
             changed.append(module.path)
     return changed

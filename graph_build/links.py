@@ -37,7 +37,7 @@ UNMAPPED_COLUMNS = ("subject_id", "reason")
 
 # External prefixes -> URI prefix, in the Bioregistry's "obo" context conventions
 # (bioregistry 0.15.6: bioregistry.manager.get_converter_from_context("obo")); copied here so the
-# build needs no registry download. tests/test_links.py compares them with bioregistry when installed.
+# build needs no registry. tests/test_links.py checks them against bioregistry's records when installed.
 EXTERNAL_PREFIXES: dict[str, str] = {
     "MONDO": "http://purl.obolibrary.org/obo/MONDO_",
     "DOID": "http://purl.obolibrary.org/obo/DOID_",
