@@ -200,6 +200,8 @@ def dl_input(graph: Graph) -> ReasoningInput:
         dropped["annotations (labels, SKOS, Dublin Core, PROV, ...)"] += 1
 
     individuals = {i for i in individuals if isinstance(i, URIRef)} - classes - object_properties - datatype_properties
+    # RDFS-style classes of a user's extension are declared as OWL classes, which owlready2 needs.
+    tbox |= {(c, RDF.type, OWL.Class) for c in classes}
     dl = Graph()
     bind_prefixes(dl)
     dl.add((URIRef(INPUT_ONTOLOGY_IRI), RDF.type, OWL.Ontology))
