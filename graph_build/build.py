@@ -75,6 +75,12 @@ def build_steps(options: BuildOptions) -> list[tuple[str, BuildStep]]:
         steps.append(("reason", reason_step))
     else:
         steps.append(("reason", lambda ctx: ctx.notes.append("reasoning skipped (--no-reason): no consistency check, no allkg-inferred.ttl")))
+    if options.validate:
+        from graph_build.validate import build_step as validate_step
+
+        steps.append(("validate", validate_step))  # SHACL: a graph with violations is not published
+    else:
+        steps.append(("validate", lambda ctx: ctx.notes.append("SHACL validation skipped (--no-validate)")))
     # Add new steps ABOVE this line: "export" must stay last (it exports what the others produced).
     from graph_build.export import export_step
 

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "docs",
     "query",
     "reason",
+    "validate",
     "links",
     "serve",
     "publish",
