@@ -55,7 +55,7 @@ def run(args: argparse.Namespace, command: str = "python -m bench") -> int:
         flags = " ".join(part for part in ("--quick" if args.quick else "", f"--sizes {args.sizes}" if args.sizes
                                            else "") if part)
         config = Config(sizes=sizes, quick=args.quick, reps=reps, cold_reps=reps, limit=args.limit,
-                        serve_seconds=1.0 if args.quick else 2.0, hpo=not args.no_hpo, workdir=args.workdir,
+                        serve_seconds=1.0 if args.quick else 1.5, hpo=not args.no_hpo, workdir=args.workdir,
                         seed=args.seed, command=f"{command} {flags}".strip(),
                         log=lambda message: print(message, file=sys.stderr, flush=True))
         results = Suite(config).run()

@@ -44,6 +44,7 @@ DIAGNOSED_SECTIONS = {"subtypeOf": "what-is", "hasSymptom": "symptoms", "hasRisk
                       "usedInTherapy": "treatment", "memberOfDrugClass": "treatment", "hasClinicalStatus": "treatment",
                       "hasSideEffect": "treatment", "hasStatistic": "statistics"}
 DISEASES_PER_SOURCE = 10
+DEFECT_EVERY = 25  # one disease in 25 carries each kind of deliberate defect (see _defects)
 SOURCES_PER_DISEASE = 3
 
 
@@ -189,6 +190,20 @@ class _DiseaseFactory:
             self.fact(d, drug, "hasClinicalStatus", rng.choice(self.statuses))
         for k in range(2):
             self._statistic(d, disease, k)
+        self._defects(d, disease)
+
+    def _defects(self, d: int, disease: str) -> None:
+        """A few deliberate errors, as merged real-world data has, so validators have results to
+        compare: every DEFECT_EVERY-th disease gets a fact without provenance record, a relation
+        used from the wrong kind of subject, and a statistic value that is not a number."""
+        w = self.w
+        kind = d % DEFECT_EVERY
+        if kind == 3:
+            w.add(disease, _iri(VOCAB + "hasSymptom"), self.shared_symptoms[d % len(self.shared_symptoms)])
+        elif kind == 7:
+            self.fact(d, _iri(f"{ENTITY}gen_d{d:05d}_drug0"), "hasSymptom", self.shared_symptoms[0])
+        elif kind == 11:
+            self.fact(d, _iri(f"{ENTITY}gen_d{d:05d}_stat0"), "value", _typed("about a thousand", "decimal"))
 
     def _statistic(self, d: int, disease: str, k: int) -> None:
         w, rng = self.w, self.rng

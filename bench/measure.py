@@ -92,10 +92,13 @@ def run_bounded(argv: list[str], timeout: float, env: dict[str, str] | None = No
 
 
 def time_process(argv: list[str], reps: int, timeout: float, env: dict[str, str] | None = None,
-                 cwd: Path | None = None, accept: tuple[int, ...] = (0,)) -> Timing:
-    """Median wall time of `reps` whole-process runs; stops at the first failure or timeout."""
+                 cwd: Path | None = None, accept: tuple[int, ...] = (0,), max_total: float | None = None) -> Timing:
+    """Median wall time of `reps` whole-process runs; stops at the first failure or timeout, and
+    (with max_total) once the runs so far took that long: slow steps get fewer repetitions."""
     samples: list[float] = []
     for _ in range(reps):
+        if max_total is not None and samples and sum(samples) > max_total:
+            break
         rc, _out, err, elapsed = run_bounded(argv, timeout, env=env, cwd=cwd)
         if rc is None:
             return Timing(status=OVER_LIMIT, detail=f"> {timeout:.0f} s", runs=len(samples), samples=samples)
