@@ -57,7 +57,7 @@ COMPONENT_OF_PARAMETER = {
 NOT_CONSTRAINTS = {
     SH.path, SH.name, SH.description, SH.message, SH.severity, SH.targetClass, SH.targetNode,
     SH.targetSubjectsOf, SH.targetObjectsOf, SH.property, SH.qualifiedValueShape, SH.flags, SH.deactivated,
-    SH.order, SH.group, SH.declare, SH.prefixes, SH.ignoredProperties,
+    SH.order, SH.group, SH.declare, SH.prefixes, SH.ignoredProperties, SH.target,
 }
 
 Key = tuple[str, str, str, "str | None"]  # (focus, shape, component, SPARQL constraint)
@@ -238,7 +238,7 @@ def drug_also_typed_as_symptom(g: Graph) -> list[Key]:
 @mutation
 def subject_outside_the_domain(g: Graph) -> list[Key]:
     add_fact(g, a("fever"), k("hasSymptom"), a("weakness"))  # a symptom is no disease
-    return [key(a("fever"), sh("EntityShape"), "SPARQLConstraintComponent", "DomainConstraint")]
+    return [key(a("fever"), sh("DomainShape"), "SPARQLConstraintComponent", "DomainConstraint")]
 
 
 @mutation
@@ -464,8 +464,8 @@ def provenance_records(g: Graph) -> list[Key]:
     g.add((wrong_source, PROV.wasDerivedFrom, SRC.harvard))  # but its section is part of src:acs
     expected += [key(source_not_document, "[record source]", "ClassConstraintComponent"),
                  key(section_not_section, "[record section]", "ClassConstraintComponent"),
-                 key(stale, sh("FactRecordShape"), "SPARQLConstraintComponent", "RecordedFactAssertedConstraint"),
-                 key(wrong_source, sh("FactRecordShape"), "SPARQLConstraintComponent", "SectionOfSourceConstraint")]
+                 key(stale, sh("RecordConsistencyShape"), "SPARQLConstraintComponent", "RecordedFactAssertedConstraint"),
+                 key(wrong_source, sh("RecordConsistencyShape"), "SPARQLConstraintComponent", "SectionOfSourceConstraint")]
     return expected
 
 
