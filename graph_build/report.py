@@ -55,7 +55,8 @@ def format_text(report: ValidationReport) -> str:
         items: list[ValidationResult] = list(group)
         first = items[0]
         lines.append("")
-        lines.append(f"{severity.upper()} {short(first.shape)} ({first.shape_name}): {len(items)} result(s)")
+        title = short(first.shape) if first.shape.startswith("[") else f"{short(first.shape)} ({first.shape_name})"
+        lines.append(f"{severity.upper()} {title}: {len(items)} result(s)")
         for result in items:
             name = f"'{result.focus_label}' " if result.focus_label else ""
             lines.append(f"  - {name}<{result.focus}>")

@@ -24,7 +24,7 @@ from graph_build import paths
 from graph_build.errors import InputError
 
 # A user's shapes file is untrusted input: SPARQL that could reach the network is refused.
-_NETWORK_SPARQL = re.compile(r"\b(SERVICE|FROM|LOAD)\b", re.IGNORECASE)
+_NETWORK_SPARQL = re.compile(r"\bSERVICE\b|\bFROM\s+(NAMED\s+)?<", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def _cached_sparql_queries() -> Iterator[None]:
             prepared = cache.get(key)
             if prepared is None:
                 if _NETWORK_SPARQL.search(strOrQuery):
-                    raise InputError("a SPARQL constraint uses SERVICE, FROM or LOAD, which are not allowed (no network)")
+                    raise InputError("a SPARQL query of the shapes uses SERVICE or FROM <...>, which are not allowed (no network access)")
                 prepared = cache[key] = processor.translateQuery(processor.parseQuery(strOrQuery), base, initNs)
             strOrQuery = prepared
         return original(self, strOrQuery, initBindings, initNs, base, DEBUG)

@@ -109,9 +109,11 @@ def test_user_file_merged_with_the_built_graph(allkg, tmp_path, built_env):
         ("acute lymphoblastic leukemia", "https://w3id.org/allkg/shapes/FactProvenanceConstraint"),
         ("acute lymphoblastic leukemia", "https://w3id.org/allkg/shapes/hasComplication-range"),
     }
-    # Alone, the same file has no entity of ours to check: it conforms.
-    alone = allkg("validate", str(path), env=built_env)
-    assert alone.returncode == 0, alone.stdout + alone.stderr
+    # Alone, the file does not say all:ALL is a disease: the relation's domain is not met.
+    alone = allkg("validate", "--format", "json", str(path), env=built_env)
+    assert alone.returncode == 1, alone.stdout + alone.stderr
+    found = {(r["focus"], r["constraint"]) for r in json.loads(alone.stdout)["results"]}
+    assert found == {("https://w3id.org/allkg/id/ALL", "https://w3id.org/allkg/shapes/DomainConstraint")}
 
 
 @pytest.mark.parametrize(
