@@ -12,6 +12,7 @@ without changing any result.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,19 +112,24 @@ def with_ontology(graph: Graph, ontology_file: Path | None = None) -> Graph:
 def validate_graph(data: Graph, shapes: Graph | None = None) -> ValidationReport:
     """Validate `data` (which should already contain the ontology) against the shapes."""
     import pyshacl
+    from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError, ValidationFailure
 
     shapes = shapes if shapes is not None else load_shapes()
+    # pyshacl logs load errors to stderr as well as raising them: we report them in one line.
+    pyshacl_log = logging.getLogger("pyshacl-validate")
+    was_disabled, pyshacl_log.disabled = pyshacl_log.disabled, True
     with _cached_sparql_queries():
         try:
             conforms, report_graph, _text = pyshacl.validate(
                 data, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True,
                 do_owl_imports=False,
             )
-        except InputError:
-            raise
-        except Exception as exc:  # pyshacl reports broken shapes as exceptions
-            message = str(exc).strip().splitlines()
+        except (ConstraintLoadError, ShapeLoadError, ReportableRuntimeError, ValidationFailure) as exc:
+            # pyshacl reports broken shapes (and SPARQL it refuses) as these exceptions.
+            message = str(getattr(exc, "message", None) or exc).strip().splitlines()
             raise InputError(f"the shapes graph cannot be used: {message[0] if message else type(exc).__name__}") from None
+        finally:
+            pyshacl_log.disabled = was_disabled
     if not isinstance(report_graph, Graph):  # pyshacl's ValidationFailure: the shapes are broken
         raise InputError(f"the shapes graph cannot be used: {str(_text).strip().splitlines()[-1]}")
     results = sorted(_results(report_graph, data, shapes), key=_sort_key)

@@ -168,6 +168,15 @@ ex:S a sh:NodeShape ; sh:targetNode ex:x ;
     _no_traceback(result)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "SERVICE" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    misplaced = _write(tmp_path, "misplaced.ttl", """@prefix sh: <http://www.w3.org/ns/shacl#> .
+<https://example.org/S> a sh:NodeShape ; sh:targetNode <https://example.org/x> ; sh:minCount 1 .
+""")
+    result = allkg("validate", "--shapes", str(misplaced), str(data), env=built_env)
+    _no_traceback(result)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "allkg validate: error: the shapes graph cannot be used: "
+        "MinCountConstraintComponent can only be present on a PropertyShape, not a NodeShape."]
     missing = allkg("validate", "--shapes", str(tmp_path / "none.ttl"), str(data), env=built_env)
     assert missing.returncode == 2 and "none.ttl: no such file" in missing.stderr
 
