@@ -676,3 +676,11 @@ def test_every_relation_range_has_a_class_constraint(shapes, ontology):
                    else set(shapes.objects(shape, SH["class"])))
         assert classes == expected, f"{shape}: sh:class {classes} but the ontology's range is {expected}"
         assert any(shapes.subjects(SH.property, shape)), f"{shape} is attached to no node shape"
+
+
+def test_the_all_subtype_rule_covers_the_five_subtypes(graph_to_validate):
+    """allkgsh:ALLSubtypeConstraint applies to diseases labelled as a kind of ALL: these five are."""
+    for name in ("B_ALL", "T_ALL", "Ph_positive_ALL", "childhood_ALL", "adult_ALL"):
+        labels = [str(l) for l in graph_to_validate.objects(a(name), RDFS.label)]
+        assert any("acute lymphoblastic leukemia" in l.lower() for l in labels), (name, labels)
+        assert (a(name), k("subtypeOf"), a("ALL")) in graph_to_validate
