@@ -44,7 +44,7 @@ DIAGNOSED_SECTIONS = {"subtypeOf": "what-is", "hasSymptom": "symptoms", "hasRisk
                       "usedInTherapy": "treatment", "memberOfDrugClass": "treatment", "hasClinicalStatus": "treatment",
                       "hasSideEffect": "treatment", "hasStatistic": "statistics"}
 DISEASES_PER_SOURCE = 10
-DEFECT_EVERY = 25  # one disease in 25 carries each kind of deliberate defect (see _defects)
+DEFECT_EVERY = 25  # one disease in 25 carries each kind of deliberate defect (see _DiseaseFactory._defects)
 SOURCES_PER_DISEASE = 3
 
 
@@ -194,16 +194,27 @@ class _DiseaseFactory:
 
     def _defects(self, d: int, disease: str) -> None:
         """A few deliberate errors, as merged real-world data has, so validators have results to
-        compare: every DEFECT_EVERY-th disease gets a fact without provenance record, a relation
-        used from the wrong kind of subject, and a statistic value that is not a number."""
+        compare: every DEFECT_EVERY-th disease gets a fact without provenance record, a provenance
+        record that names no source, and a symptom without a label. None of them contradicts the
+        OWL axioms, so reasoning still measures a consistent graph."""
         w = self.w
         kind = d % DEFECT_EVERY
         if kind == 3:
             w.add(disease, _iri(VOCAB + "hasSymptom"), self.shared_symptoms[d % len(self.shared_symptoms)])
         elif kind == 7:
-            self.fact(d, _iri(f"{ENTITY}gen_d{d:05d}_drug0"), "hasSymptom", self.shared_symptoms[0])
+            record = _iri(f"{FACT}gen_d{d:05d}_unsourced")
+            subject, obj = _iri(f"{ENTITY}gen_d{d:05d}_test0"), self.purposes[0]
+            w.add(subject, _iri(VOCAB + "hasPurpose"), obj)
+            w.add(record, _iri(RDF + "type"), _iri(RDF + "Statement"))
+            w.add(record, _iri(RDF + "type"), _iri(VOCAB + "FactRecord"))
+            w.add(record, _iri(RDF + "subject"), subject)
+            w.add(record, _iri(RDF + "predicate"), _iri(VOCAB + "hasPurpose"))
+            w.add(record, _iri(RDF + "object"), obj)
         elif kind == 11:
-            self.fact(d, _iri(f"{ENTITY}gen_d{d:05d}_stat0"), "value", _typed("about a thousand", "decimal"))
+            node = _iri(f"{ENTITY}gen_d{d:05d}_unlabelled")
+            w.add(node, _iri(RDF + "type"), _iri(OWL + "NamedIndividual"))
+            w.add(node, _iri(RDF + "type"), _iri(VOCAB + "Symptom"))
+            self.fact(d, disease, "hasSymptom", node)
 
     def _statistic(self, d: int, disease: str, k: int) -> None:
         w, rng = self.w, self.rng
