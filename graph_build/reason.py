@@ -228,6 +228,51 @@ def _short(iri) -> str:
     return f"<{text}>"
 
 
+def split_detached(inp: ReasoningInput) -> tuple[Graph, Graph | None]:
+    """(the axioms connected to the entities or the allkg: vocabulary, with the entities' assertions;
+    the axioms that share no term with them, or None).
+
+    Axioms that share no term with the entities cannot change what holds of them, but HermiT
+    classifies every class against the entities when the ontology uses nominals (the hasValue
+    definitions do): with a full external ontology merged in (19,500 HPO classes) one run takes
+    minutes. A detached part is therefore reasoned over on its own, without the entities."""
+    parent: dict = {}
+
+    def find(term):
+        root = term
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(term, term) != root:
+            parent[term], term = root, parent[term]
+        return root
+
+    builtin = (str(OWL), str(RDF), str(RDFS), str(XSD))
+
+    def terms_of(triple) -> list:
+        return [x for x in triple if not isinstance(x, Literal) and not str(x).startswith(builtin)]
+
+    for triple in [*inp.tbox, *inp.assertions()]:
+        terms = terms_of(triple)
+        for other in terms[1:]:
+            a, b = find(terms[0]), find(other)
+            if a != b:
+                parent[a] = b
+    anchors = {find(i) for i in inp.individuals}
+    anchors |= {find(x) for triple in inp.tbox for x in terms_of(triple) if str(x).startswith(str(ALLKG))}
+    # A general axiom on owl:Thing constrains everything: keep it (and what it names) with the entities.
+    anchors |= {find(x) for s, p, o in inp.tbox if s == OWL.Thing for x in terms_of((s, p, o))}
+    main, detached = Graph(), Graph()
+    for graph in (main, detached):
+        bind_prefixes(graph)
+        graph.add((URIRef(INPUT_ONTOLOGY_IRI), RDF.type, OWL.Ontology))
+    for triple in inp.tbox:
+        terms = terms_of(triple)
+        (detached if terms and find(terms[0]) not in anchors else main).add(triple)
+    for triple in inp.assertions():
+        main.add(triple)
+    return main, (detached if len(detached) > 1 else None)
+
+
 # --------------------------------------------------------------------------------------------
 # 2. Running HermiT through owlready2
 # --------------------------------------------------------------------------------------------
@@ -417,7 +462,7 @@ def new_inferences(inp: ReasoningInput, out: ReasonerOutput) -> Inferences:
     for cls in sorted(inp.classes):
         if cls in out.unsatisfiable:
             continue
-        parents = out.superclasses.get(cls, set()) & inp.classes - {cls}
+        parents = (out.superclasses.get(cls, set()) & inp.classes) - {cls}
         for parent in parents:
             # Only direct links: C ⊑ Complication ⊑ Phenotype gives C ⊑ Complication, not C ⊑ Phenotype.
             via_other = any(parent in out.superclasses.get(other, ()) for other in parents - {parent}
@@ -660,8 +705,9 @@ def _union_domain_conflicts(inp, names, reasons, pairs) -> list[str]:
     """A domain or range `A or B` conflicts with a type disjoint from both A and B."""
     problems: list[str] = []
     told = told_superclasses(inp)
-    for prop, kind in [(p, k) for k in (RDFS.domain, RDFS.range) for p, _, o in inp.tbox if _ == k and isinstance(o, BNode)]:
-        union = _union_members(inp.graph, inp.graph.value(prop, kind))
+    union_axioms = [(s, p, o) for s, p, o in inp.tbox if p in (RDFS.domain, RDFS.range) and isinstance(o, BNode)]
+    for prop, kind, expression in union_axioms:
+        union = _union_members(inp.graph, expression)
         if not union:
             continue
         for s, p, o in inp.assertions():
@@ -801,7 +847,14 @@ def reason(graph: Graph, java: JavaRuntime | None = None, log: Callable[[str], N
     java = java or find_java()
     started = time.perf_counter()
     inp = dl_input(graph)
-    out = run_reasoner(inp.graph, java)
+    main, detached = split_detached(inp)
+    out = run_reasoner(main, java)
+    if detached is not None and out.consistent:
+        other = run_reasoner(detached, java, property_values=False)
+        out.consistent = other.consistent
+        out.unsatisfiable |= other.unsatisfiable
+        for cls, parents in other.superclasses.items():
+            out.superclasses.setdefault(cls, set()).update(parents)
     names = Labels(graph)
     if not out.consistent:
         causes = explain_inconsistency(inp, names, java)
