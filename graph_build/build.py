@@ -16,6 +16,7 @@ from typing import Callable
 from rdflib import Graph
 
 from graph_build import paths
+from graph_build.errors import AllkgError, CheckFailed
 from graph_build.graph import assemble_graph, load_ontology
 from graph_build.rdf_io import turtle_bytes
 from graph_build.summary import GraphSummary, summarize
@@ -71,21 +72,81 @@ def build_steps(options: BuildOptions) -> list[tuple[str, BuildStep]]:
     steps.append(("write graph", _step_graph_files))
     if options.reason:
         from graph_build.reason import build_step as reason_step
-
-        steps.append(("reason", reason_step))
     else:
-        steps.append(("reason", lambda ctx: ctx.notes.append("reasoning skipped (--no-reason): no consistency check, no allkg-inferred.ttl")))
+        reason_step = lambda ctx: ctx.notes.append(  # noqa: E731
+            "reasoning skipped (--no-reason): no consistency check, no allkg-inferred.ttl")
     if options.validate:
-        from graph_build.validate import build_step as validate_step
-
-        steps.append(("validate", validate_step))  # SHACL: a graph with violations is not published
+        from graph_build.validate import build_step as validate_step  # a graph with violations is not published
     else:
-        steps.append(("validate", lambda ctx: ctx.notes.append("SHACL validation skipped (--no-validate)")))
+        validate_step = lambda ctx: ctx.notes.append("SHACL validation skipped (--no-validate)")  # noqa: E731
+    if options.reason and options.validate:
+        # Independent checks of the same graph: HermiT (a JVM) and pyshacl each keep one core busy.
+        steps.append(("reason + validate", lambda ctx: run_concurrently(ctx, reason_step, validate_step)))
+    else:
+        steps.extend([("reason", reason_step), ("validate", validate_step)])
     # Add new steps ABOVE this line: "export" must stay last (it exports what the others produced).
     from graph_build.export import export_step
 
     steps.append(("export", export_step))
     return steps
+
+
+def run_concurrently(ctx: BuildContext, background: BuildStep, foreground: BuildStep) -> None:
+    """Run `background` in a forked process while `foreground` runs here, then merge what it staged.
+
+    The child gets a copy of the context (fork); it sends back its new outputs and notes, or
+    the AllkgError it raised. Without fork (not Linux/macOS) the steps simply run in turn.
+    """
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        background(ctx)
+        foreground(ctx)
+        return
+    receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+
+    def child() -> None:
+        known_outputs, known_notes = set(ctx.outputs), len(ctx.notes)
+        try:
+            background(ctx)
+            new_outputs = {k: v for k, v in ctx.outputs.items() if k not in known_outputs}
+            sender.send(("ok", new_outputs, ctx.notes[known_notes:]))
+        except AllkgError as exc:
+            sender.send(("error", type(exc).__name__, str(exc), exc.exit_code))
+        except BaseException as exc:  # noqa: BLE001 - reported by the parent as an internal error
+            sender.send(("crash", type(exc).__name__, str(exc), 70))
+        finally:
+            sender.close()
+
+    process = multiprocessing.get_context("fork").Process(target=child, daemon=True)
+    process.start()
+    sender.close()
+    try:
+        foreground_error: AllkgError | None = None
+        try:
+            foreground(ctx)
+        except AllkgError as exc:
+            foreground_error = exc
+        try:
+            message = receiver.recv()
+        except EOFError:
+            message = ("crash", "EOFError", "the background build step died without a report", 70)
+    finally:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+        receiver.close()
+    if message[0] == "error":
+        _, kind, text, code = message
+        raise (CheckFailed if code == CheckFailed.exit_code else AllkgError)(text, exit_code=code)
+    if message[0] == "crash":
+        _, kind, text, code = message
+        raise AllkgError(f"internal error in a build step: {kind}: {text}", exit_code=code)
+    if foreground_error is not None:
+        raise foreground_error
+    _, outputs, notes = message
+    ctx.outputs.update(outputs)
+    ctx.notes.extend(notes)
 
 
 def publish(outputs: dict[str, bytes], dist: Path) -> None:
