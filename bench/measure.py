@@ -192,6 +192,10 @@ def load_with_wrk(url: str, clients: int, duration: float, accept: str) -> LoadR
         errors += sum(int(g) for g in socket_errors.groups())
     if not (p50 and p99 and total):
         return LoadResult(clients, None, None, 0, errors, "wrk", FAILED, "could not read wrk output")
+    if int(total.group(1)) == 0:
+        # wrk prints 0 latencies when nothing came back: no measurement, not a fast server.
+        return LoadResult(clients, None, None, 0, errors, "wrk", FAILED,
+                          f"no response within the {duration:g} s load window")
     return LoadResult(clients, _wrk_seconds(p50.group(1)), _wrk_seconds(p99.group(1)), int(total.group(1)),
                       errors, "wrk")
 
