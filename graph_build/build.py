@@ -69,7 +69,6 @@ def build_steps(options: BuildOptions) -> list[tuple[str, BuildStep]]:
     from graph_build.links import build_step as links_step
 
     steps.append(("links", links_step))  # before "write graph": the SKOS links belong in allkg.ttl
-    steps.append(("write graph", _step_graph_files))
     if options.reason:
         from graph_build.reason import build_step as reason_step
     else:
@@ -79,11 +78,13 @@ def build_steps(options: BuildOptions) -> list[tuple[str, BuildStep]]:
         from graph_build.validate import build_step as validate_step  # a graph with violations is not published
     else:
         validate_step = lambda ctx: ctx.notes.append("SHACL validation skipped (--no-validate)")  # noqa: E731
-    if options.reason and options.validate:
-        # Independent checks of the same graph: HermiT (a JVM) and pyshacl each keep one core busy.
-        steps.append(("reason + validate", lambda ctx: run_concurrently(ctx, reason_step, validate_step)))
+    if options.reason:
+        # Reasoning (HermiT, a JVM) is independent of writing and validating the graph:
+        # run it in a second process so the two cores work at once.
+        steps.append(("write graph, reason + validate", lambda ctx: run_concurrently(
+            ctx, reason_step, [_step_graph_files, validate_step])))
     else:
-        steps.extend([("reason", reason_step), ("validate", validate_step)])
+        steps.extend([("write graph", _step_graph_files), ("reason", reason_step), ("validate", validate_step)])
     # Add new steps ABOVE this line: "export" must stay last (it exports what the others produced).
     from graph_build.export import export_step
 
@@ -91,8 +92,9 @@ def build_steps(options: BuildOptions) -> list[tuple[str, BuildStep]]:
     return steps
 
 
-def run_concurrently(ctx: BuildContext, background: BuildStep, foreground: BuildStep) -> None:
-    """Run `background` in a forked process while `foreground` runs here, then merge what it staged.
+def run_concurrently(ctx: BuildContext, background: BuildStep, foreground: list[BuildStep]) -> None:
+    """Run `background` in a forked process while the `foreground` steps run here, then merge
+    what the background step staged.
 
     The child gets a copy of the context (fork); it sends back its new outputs and notes, or
     the AllkgError it raised. Without fork (not Linux/macOS) the steps simply run in turn.
@@ -100,8 +102,8 @@ def run_concurrently(ctx: BuildContext, background: BuildStep, foreground: Build
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
-        background(ctx)
-        foreground(ctx)
+        for step in (*foreground, background):
+            step(ctx)
         return
     receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
 
@@ -124,7 +126,8 @@ def run_concurrently(ctx: BuildContext, background: BuildStep, foreground: Build
     try:
         foreground_error: AllkgError | None = None
         try:
-            foreground(ctx)
+            for step in foreground:
+                step(ctx)
         except AllkgError as exc:
             foreground_error = exc
         try:

@@ -9,6 +9,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 
 from graph_build.errors import AllkgError, EXIT_BAD_INPUT
 from graph_build.version import __version__
@@ -48,6 +49,9 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # rdflib warns (with a source line) about odd values such as "many"^^xsd:decimal; our
+    # checks report those in their own words, so the warning would only repeat it noisily.
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"rdflib(\.|$)")
     parser = make_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):

@@ -7,7 +7,6 @@ document and `allkg:statedInSection` for each section that states it.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from graph_build.errors import DataError, InputError
 from graph_build.namespaces import ALL, ALLKG, FACT, FOAF, ONTOLOGY_IRI, SRC, bind_prefixes, expand, ontology_version_iri
+from graph_build.rdf_io import quiet_ill_typed_literals
 from graph_build.tables import CuratedData, Fact, Statistic
 from graph_build.version import __version__
 
@@ -60,14 +60,8 @@ def entity_iri(entity_id: str) -> URIRef:
 def _typed_literal(value: str, datatype: URIRef | None, where: str, problems: list[str]) -> Literal:
     if datatype is None or datatype == XSD.string:
         return Literal(value)
-    # rdflib logs a traceback for an ill-typed literal; we report it as a row problem instead.
-    term_logger = logging.getLogger("rdflib.term")
-    previous = term_logger.disabled
-    term_logger.disabled = True
-    try:
+    with quiet_ill_typed_literals():  # reported below as a row problem instead
         literal = Literal(value, datatype=datatype)
-    finally:
-        term_logger.disabled = previous
     if literal.ill_typed:
         problems.append(f"{where}: '{value}' is not a valid xsd:{str(datatype).rsplit('#', 1)[-1]}")
     return literal

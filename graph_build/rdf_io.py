@@ -6,10 +6,12 @@ graphs for pyshacl, owlready2 and the rest of the rdflib API.
 """
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -43,6 +45,19 @@ def format_for(path: Path, explicit: str | None = None) -> ox.RdfFormat:
         known = ", ".join(sorted(FORMATS))
         raise InputError(f"{path}: unknown RDF format for suffix '{suffix or '(none)'}' (known: {known})")
     return FORMATS[suffix][0]
+
+
+@contextmanager
+def quiet_ill_typed_literals() -> Iterator[None]:
+    """rdflib logs a traceback for every ill-typed literal (e.g. "many"^^xsd:decimal); the checks
+    that care (SHACL datatypes, the reasoner, the table reader) report them in one line instead."""
+    logger = logging.getLogger("rdflib.term")
+    previous = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = previous
 
 
 def _to_rdflib(term, bnodes: dict[str, BNode]):
@@ -92,10 +107,11 @@ def parse_rdf_file(path: Path, into: Graph | None = None, fmt: str | None = None
     bnodes: dict[str, BNode] = {}
     base = path.resolve().as_uri()
     try:
-        triples = [
-            (_to_rdflib(q.subject, bnodes), _to_rdflib(q.predicate, bnodes), _to_rdflib(q.object, bnodes))
-            for q in ox.parse(data, format=rdf_format, base_iri=base)
-        ]
+        with quiet_ill_typed_literals():
+            triples = [
+                (_to_rdflib(q.subject, bnodes), _to_rdflib(q.predicate, bnodes), _to_rdflib(q.object, bnodes))
+                for q in ox.parse(data, format=rdf_format, base_iri=base)
+            ]
     except SyntaxError as exc:
         raise InputError(_syntax_error_message(path, exc)) from None
     except (ValueError, OSError) as exc:

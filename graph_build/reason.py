@@ -44,7 +44,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 
-from graph_build.errors import AllkgError, CheckFailed
+from graph_build.errors import AllkgError, CheckFailed, InputError
 from graph_build.java import JavaRuntime, find_java
 from graph_build.namespaces import ALLKG, BASE, ONTOLOGY_IRI, PREFIXES, bind_prefixes
 
@@ -842,11 +842,23 @@ class ReasoningReport:
         return lines[:limit]
 
 
+def _refuse_ill_typed_literals(graph: Graph, shown: int = 3) -> None:
+    """HermiT cannot load a value that is not of its datatype: name it instead of crashing."""
+    bad = sorted((s, p, o) for s, p, o in graph if isinstance(o, Literal) and o.ill_typed)
+    if bad:
+        names = Labels(graph)
+        listed = "; ".join(f"{names.name(s)} {_short(p)} \"{o}\"^^{_short(o.datatype)}" for s, p, o in bad[:shown])
+        more = f" (and {len(bad) - shown} more)" if len(bad) > shown else ""
+        raise InputError(f"{len(bad)} value(s) not valid for their datatype, which the reasoner cannot load: "
+                         f"{listed}{more}")
+
+
 def reason(graph: Graph, java: JavaRuntime | None = None, log: Callable[[str], None] = lambda m: None) -> ReasoningReport:
     """Reason over `graph`; CheckFailed (exit 1) explains an inconsistency or unsatisfiable classes."""
     java = java or find_java()
     started = time.perf_counter()
     inp = dl_input(graph)
+    _refuse_ill_typed_literals(inp.graph)
     main, detached = split_detached(inp)
     out = run_reasoner(main, java)
     if detached is not None and out.consistent:
