@@ -74,3 +74,13 @@ def serve(graph_file: Path, tmp_dir: Path, *extra: str):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
+
+
+def stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate a helper process (a browser, another store), killing it if it does not stop."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)

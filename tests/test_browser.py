@@ -16,7 +16,7 @@ from itertools import count
 
 import pytest
 
-from allkg_server import serve
+from allkg_server import serve, stop
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -89,12 +89,7 @@ def browser(tmp_path_factory):
             pages = [t for t in json.load(response) if t.get("type") == "page"]
         yield DevTools(pages[0]["webSocketDebuggerUrl"])
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
 
 
 @pytest.fixture(scope="module")

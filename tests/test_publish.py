@@ -20,7 +20,7 @@ from collections import Counter
 import pyoxigraph as ox
 import pytest
 
-from allkg_server import http
+from allkg_server import http, stop
 from graph_build import paths
 from graph_build.publish import DEFAULT_GRAPH_IRI, count_triples, derive_endpoints
 from graph_build.sparql_params import QueryText
@@ -62,12 +62,7 @@ def oxigraph(tmp_path_factory):
             time.sleep(0.1)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
         log.close()
 
 
