@@ -118,7 +118,9 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> ValidationReport
     # pyshacl logs load errors to stderr as well as raising them: we report them in one line.
     pyshacl_log = logging.getLogger("pyshacl-validate")
     was_disabled, pyshacl_log.disabled = pyshacl_log.disabled, True
-    with _cached_sparql_queries():
+    from graph_build.validate_sparql import whole_graph_sparql_constraints
+
+    with _cached_sparql_queries(), whole_graph_sparql_constraints():
         try:
             conforms, report_graph, _text = pyshacl.validate(
                 data, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True,
