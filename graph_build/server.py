@@ -52,7 +52,7 @@ SECURITY_HEADERS = {
 }
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "Content-Type, Content-Length",
+    "Access-Control-Expose-Headers": "Content-Type, Content-Length, X-Cache",
 }
 _HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 _LIBRARY_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
@@ -69,6 +69,7 @@ class ServerConfig:
     graph_files: list[Path] = field(default_factory=list)  # empty: dist/allkg.ttl
     with_imports: bool = False
     workers: int = 2
+    cache_mb: float = 64.0  # response cache bound in MB (0: no cache); see graph_build.response_cache
     queries_dir: Path = paths.QUERIES_DIR
 
 
@@ -92,6 +93,9 @@ class AllkgService:
         self._labeller_lock = threading.Lock()
         self.library = self._load_library()
         self.classes = self._class_counts()
+        from graph_build.response_cache import ResponseCache
+
+        self.cache = ResponseCache(int(config.cache_mb * 1024 * 1024))
         self.pool = QueryWorkerPool(
             WorkerSettings(self.files, config.max_results, config.max_result_bytes),
             size=config.workers, timeout=config.timeout, log=log,
@@ -199,6 +203,7 @@ class AllkgService:
             "triples": self.triple_count,
             "workers": {"configured": self.pool.size, "alive": self.pool.alive,
                         "stopped_for_time": self.pool.stats.killed_for_time},
+            "cache": self.cache.stats(),
             "limits": {"timeout_s": self.config.timeout, "max_results": self.config.max_results,
                        "max_request_bytes": self.config.max_request_bytes},
             "graph_files": [str(path) for path in self.files],
@@ -233,11 +238,14 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def handle_one_request(self) -> None:
         self._status = None
+        self._cache_note = ""
         self._started = time.perf_counter()
         super().handle_one_request()
         if self._status is not None:
             elapsed = (time.perf_counter() - self._started) * 1000
             line = f"{self.client_address[0]} {self.command or '-'} {_printable(self.path or '-')} {self._status} {elapsed:.1f} ms"
+            if self._cache_note:
+                line += f" ({self._cache_note})"
             with self._log_lock:
                 sys.stderr.write(line + "\n")
                 sys.stderr.flush()
@@ -498,8 +506,36 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._reply(refused, head_only)
             return
         fmt = _single(params, "format") or None
-        reply = self.service.pool.run(QueryRequest(query, self.headers.get("Accept"), fmt))
-        self._reply(reply, head_only)
+        accept = self.headers.get("Accept")
+        key = _cache_key(query, accept, fmt) if self.service.cache.enabled else None
+        if key is not None:
+            cached = self.service.cache.get(key)
+            if cached is not None:
+                self._cache_note = "cache hit"
+                self._reply(cached, head_only, {"X-Cache": "HIT"})
+                return
+        reply = self.service.pool.run(QueryRequest(query, accept, fmt))
+        headers = None
+        # Stored only when the worker answered with the media type the key names (it renegotiates
+        # when the query form was not recognised up front).
+        if key is not None and reply.content_type.split(";")[0] == key.media_type:
+            headers = {"X-Cache": "MISS"}
+            self.service.cache.put(key, reply)
+        self._reply(reply, head_only, headers)
+
+
+def _cache_key(query: str, accept: str | None, fmt: str | None):
+    """The cache key (query, negotiated media type) as the worker will negotiate it; None: not cacheable."""
+    from graph_build.response_cache import CacheKey
+    from graph_build.sparql_params import query_form
+
+    graph = query_form(query) in ("CONSTRUCT", "DESCRIBE")
+    offers = negotiation.GRAPH_OFFERS if graph else negotiation.SELECT_OFFERS
+    try:
+        media_type = negotiation.choose(accept, offers, fmt, graph=graph)
+    except negotiation.NotAcceptable:
+        return None  # the worker answers 406; errors are never cached
+    return CacheKey.of(query, media_type)
 
 
 def _single(params: dict[str, list[str]], name: str) -> str | None:

@@ -27,6 +27,16 @@ def _positive(kind):
     return parse
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"'{text}' must be 0 or more")
+    return value
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "serve",
@@ -47,6 +57,11 @@ def register(subparsers) -> None:
                         help="largest request body or URL; larger is 413/414 (default: 100000)")
     parser.add_argument("--workers", type=_positive(int), default=2, metavar="N",
                         help="query worker processes, each with its own copy of the graph (default: 2)")
+    parser.add_argument("--cache-mb", type=_non_negative_float, default=64.0, metavar="MB",
+                        help="keep successful query answers in memory, up to MB megabytes (least recently used "
+                        "dropped first); a repeated query with the same result type is answered from it "
+                        "(header X-Cache: HIT). The graph does not change while served; a restart empties "
+                        "the cache. 0 disables it (default: 64)")
     parser.add_argument("--graph", action="append", type=Path, default=[], metavar="FILE",
                         help="serve these RDF files instead of dist/allkg.ttl; repeatable")
     parser.add_argument("--with-imports", action="store_true", help="also load ontology/imports/*.ttl")
@@ -65,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     config = ServerConfig(
         host=args.host, port=args.port, timeout=args.timeout, max_results=args.max_results,
         max_request_bytes=args.max_request_bytes, graph_files=list(args.graph),
-        with_imports=args.with_imports, workers=args.workers,
+        with_imports=args.with_imports, workers=args.workers, cache_mb=args.cache_mb,
     )
 
     def ready(url: str) -> None:
