@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -78,11 +79,37 @@ def _rename_blank_nodes(triples: Iterable[ox.Triple], prefix: str) -> list[ox.Tr
     return [ox.Triple(rename(t.subject), t.predicate, rename(t.object)) for t in triples]
 
 
+# Above this many triples the graph is canonicalised and ordered the fast way (see
+# _canonical_triples_fast); our own graph (~7k triples) keeps exactly today's files.
+FAST_THRESHOLD = 50_000
+
+
 def canonical_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
     """The triples, blank nodes relabelled canonically, in a fixed order (subject, predicate, object)."""
+    triples = list(triples)
+    if len(triples) > FAST_THRESHOLD:
+        return _canonical_triples_fast(triples)
     dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
     return sorted((quad.triple for quad in dataset), key=_sort_key)
+
+
+def _canonical_triples_fast(triples: list[ox.Triple]) -> list[ox.Triple]:
+    """canonical_triples for large graphs: the same guarantees, ~10x faster.
+
+    Canonical labels (RDFC-1.0) depend only on the triples that mention a blank node, so only
+    those go through the canonicaliser; the order is the N-Triples text of each triple (formatted
+    in Rust, compared in C) instead of a Python sort key. Duplicates are dropped, as a Dataset would."""
+    blank = ox.BlankNode
+    with_blanks = [t for t in triples if isinstance(t.subject, blank) or isinstance(t.object, blank)]
+    if with_blanks:
+        plain = [t for t in triples if not (isinstance(t.subject, blank) or isinstance(t.object, blank))]
+        dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in with_blanks)
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+        plain.extend(quad.triple for quad in dataset)
+        triples = plain
+    keyed = sorted({str(t): t for t in triples}.items())
+    return [t for _, t in keyed]
 
 
 def _sort_key(triple: ox.Triple) -> tuple[str, str, str]:
@@ -163,24 +190,43 @@ def jsonld_bytes(triples: Sequence[ox.Triple]) -> bytes:
     context = jsonld_context()
     compact = _Compactor(context)
 
-    def node_id(term) -> str:
-        return f"_:{term.value}" if isinstance(term, ox.BlankNode) else compact(term.value)
+    # Each distinct term is formatted once (pyoxigraph terms hash in Rust); on large graphs this
+    # per-term work, not JSON encoding, is what dominates.
+    ids: dict = {}
+    values: dict = {}
 
-    def value(term) -> dict[str, str]:
-        if isinstance(term, ox.Literal):
-            if term.language:
-                return {"@value": term.value, "@language": term.language}
-            datatype = term.datatype.value
-            if datatype == XSD_STRING:
-                return {"@value": term.value}
-            return {"@value": term.value, "@type": compact(datatype)}
-        return {"@id": node_id(term)}
+    def node_id(term) -> str:
+        found = ids.get(term)
+        if found is None:
+            found = ids[term] = f"_:{term.value}" if isinstance(term, ox.BlankNode) else compact(term.value)
+        return found
+
+    def value(term) -> tuple[tuple[str, str, str, str], dict[str, str]]:
+        """(sort key, JSON-LD value object) of an object term."""
+        found = values.get(term)
+        if found is None:
+            if isinstance(term, ox.Literal):
+                datatype = term.datatype.value
+                if term.language:
+                    obj = {"@value": term.value, "@language": term.language}
+                elif datatype == XSD_STRING:
+                    obj = {"@value": term.value}
+                else:
+                    obj = {"@value": term.value, "@type": compact(datatype)}
+            else:
+                obj = {"@id": node_id(term)}
+            key = (obj.get("@id", ""), obj.get("@value", ""), obj.get("@language", ""), obj.get("@type", ""))
+            found = values[term] = (key, obj)
+        return found
 
     nodes: dict[str, dict[str, list]] = {}
     for triple in triples:
-        node = nodes.setdefault(node_id(triple.subject), {})
+        node = nodes.get(subject := node_id(triple.subject))
+        if node is None:
+            node = nodes[subject] = {}
         node.setdefault(triple.predicate.value, []).append(triple.object)
 
+    first = itemgetter(0)
     graph = []
     for identifier in sorted(nodes, key=lambda i: (i.startswith("_:"), i)):
         properties = nodes[identifier]
@@ -189,9 +235,7 @@ def jsonld_bytes(triples: Sequence[ox.Triple]) -> bytes:
         if types and all(isinstance(t, ox.NamedNode) for t in types):
             obj["@type"] = sorted(compact(t.value) for t in properties.pop(RDF_TYPE))
         for predicate in sorted(properties, key=compact):
-            values = [value(term) for term in properties[predicate]]
-            obj[compact(predicate)] = sorted(values, key=lambda v: (v.get("@id", ""), v.get("@value", ""),
-                                                                      v.get("@language", ""), v.get("@type", "")))
+            obj[compact(predicate)] = [v for _, v in sorted(map(value, properties[predicate]), key=first)]
         graph.append(obj)
     # One node object per line: readable, diff-friendly, and json's fast C encoder does the work.
     lines = [json.dumps(node, ensure_ascii=False) for node in graph]
