@@ -32,6 +32,21 @@ class RunningServer:
         return self.log_file.read_text(encoding="utf-8", errors="replace")
 
 
+# The pages that list fever as a symptom of ALL (City of Hope, MedlinePlus and Moffitt do).
+FEVER_PUBLISHERS = {"City of Hope", "MedlinePlus (U.S. National Library of Medicine)", "Moffitt Cancer Center"}
+FEVER_QUERY = """
+PREFIX allkg: <https://w3id.org/allkg/vocab/>
+PREFIX all: <https://w3id.org/allkg/id/>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT DISTINCT ?publisher WHERE {
+  ?record rdf:subject all:ALL ; rdf:predicate allkg:hasSymptom ; rdf:object all:fever ;
+          prov:wasDerivedFrom ?source .
+  ?source dcterms:publisher ?publisher .
+} ORDER BY ?publisher"""
+
+
 def http(method: str, url: str, *, body: bytes | None = None, headers: dict[str, str] | None = None,
          timeout: float = 30.0) -> tuple[int, dict[str, str], bytes]:
     """(status, headers with lower-case names, body); HTTP errors are returned, not raised."""

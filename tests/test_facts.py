@@ -8,6 +8,12 @@ from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS
 
 from graph_build.namespaces import ALL, ALLKG, FACT, SRC
 
+QUERY_PREFIXES = """
+PREFIX allkg: <https://w3id.org/allkg/vocab/>
+PREFIX all: <https://w3id.org/allkg/id/>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+"""
 SOURCE_IDS = {"harvard", "cityofhope", "medlineplus", "moffitt", "acs"}
 
 
@@ -79,11 +85,7 @@ def test_no_orphan_entity(built_graph):
 
 
 def test_yearly_new_cases_keep_both_sources_figures(built_graph):
-    query = """
-    PREFIX allkg: <https://w3id.org/allkg/vocab/>
-    PREFIX all: <https://w3id.org/allkg/id/>
-    PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-    PREFIX prov: <http://www.w3.org/ns/prov#>
+    query = QUERY_PREFIXES + """
     SELECT ?value ?source WHERE {
       ?stat allkg:measures all:measure_new_cases ; allkg:aboutPopulation all:pop_us ; allkg:value ?value .
       ?r rdf:subject ?stat ; rdf:predicate allkg:value ; prov:wasDerivedFrom ?source .
@@ -93,11 +95,7 @@ def test_yearly_new_cases_keep_both_sources_figures(built_graph):
 
 
 def test_which_sources_state_fever_is_a_symptom(built_graph):
-    query = """
-    PREFIX allkg: <https://w3id.org/allkg/vocab/>
-    PREFIX all: <https://w3id.org/allkg/id/>
-    PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-    PREFIX prov: <http://www.w3.org/ns/prov#>
+    query = QUERY_PREFIXES + """
     SELECT ?source WHERE {
       ?r rdf:subject all:ALL ; rdf:predicate allkg:hasSymptom ; rdf:object all:fever ; prov:wasDerivedFrom ?source .
     }"""

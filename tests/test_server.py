@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 import pyoxigraph as ox
 import pytest
 
-from allkg_server import http, serve
+from allkg_server import FEVER_PUBLISHERS, FEVER_QUERY, http, serve
 from graph_build import http_negotiation as negotiation
 
 pytestmark = pytest.mark.server
@@ -26,19 +26,6 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 PROV = "http://www.w3.org/ns/prov#"
 SRX = "{http://www.w3.org/2005/sparql-results#}"
 
-# The pages that list fever as a symptom of ALL (City of Hope, MedlinePlus and Moffitt do).
-FEVER_PUBLISHERS = {"City of Hope", "MedlinePlus (U.S. National Library of Medicine)", "Moffitt Cancer Center"}
-FEVER_QUERY = """
-PREFIX allkg: <https://w3id.org/allkg/vocab/>
-PREFIX all: <https://w3id.org/allkg/id/>
-PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT DISTINCT ?publisher WHERE {
-  ?record rdf:subject all:ALL ; rdf:predicate allkg:hasSymptom ; rdf:object all:fever ;
-          prov:wasDerivedFrom ?source .
-  ?source dcterms:publisher ?publisher .
-} ORDER BY ?publisher"""
 CONSTRUCT_QUERY = """
 PREFIX allkg: <https://w3id.org/allkg/vocab/>
 PREFIX all: <https://w3id.org/allkg/id/>

@@ -13,25 +13,12 @@ import urllib.parse
 
 import pytest
 
-from allkg_server import http, serve
+from allkg_server import FEVER_PUBLISHERS, FEVER_QUERY, http, serve
 from graph_build.response_cache import CacheKey, ResponseCache
 from graph_build.query_workers import Reply
 
 pytestmark = pytest.mark.server
 
-# The pages that list fever as a symptom of ALL (City of Hope, MedlinePlus and Moffitt do).
-FEVER_PUBLISHERS = {"City of Hope", "MedlinePlus (U.S. National Library of Medicine)", "Moffitt Cancer Center"}
-FEVER_QUERY = """
-PREFIX allkg: <https://w3id.org/allkg/vocab/>
-PREFIX all: <https://w3id.org/allkg/id/>
-PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT DISTINCT ?publisher WHERE {
-  ?record rdf:subject all:ALL ; rdf:predicate allkg:hasSymptom ; rdf:object all:fever ;
-          prov:wasDerivedFrom ?source .
-  ?source dcterms:publisher ?publisher .
-} ORDER BY ?publisher"""
 # Every triple of the graph: far more than 10 kB in any format.
 LARGE_QUERY = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
 JSON_RESULTS = "application/sparql-results+json"
