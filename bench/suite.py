@@ -460,19 +460,23 @@ class Suite:
                                    "; **result set differs from the project's pyshacl route**")) + extra),
                          series=f"SHACL: {engine}"))
 
-        if self.skip_if_over(graph, "allkg validate (whole process)", "allkg validate", "cold process"):
-            pass
-        elif self.has_command("validate"):
-            self.log("  allkg validate (cold)")
-            argv = PY + ["validate"] + self._graph_args("validate", graph)
-            timing = measure.time_process(argv, self.config.cold_reps, self.config.limit, accept=(0, 1),
-                                          max_total=self.config.limit / 4, env=self.cli_env())
-            self.add(Row(graph.name, graph.triples, "allkg validate", "cold process", seconds=timing.median,
-                         runs=timing.runs, status=timing.status, note=timing.detail,
-                         series="allkg validate (whole process)"))
-        else:
-            self.add(Row(graph.name, graph.triples, "allkg validate", "cold process", status=NOT_AVAILABLE,
-                         note="no `allkg validate` command yet"))
+        self.cold_command(graph, "validate")
+
+    def cold_command(self, graph: GraphSpec, command: str) -> None:
+        """Time `allkg COMMAND` on the graph as whole processes (exit 1, a failed check, counts)."""
+        operation, series = f"allkg {command}", f"allkg {command} (whole process)"
+        if self.skip_if_over(graph, series, operation, "cold process"):
+            return
+        if not self.has_command(command):
+            self.add(Row(graph.name, graph.triples, operation, "cold process", status=NOT_AVAILABLE,
+                         note=f"no `{operation}` command yet"))
+            return
+        self.log(f"  {operation} (cold)")
+        argv = PY + [command] + self._graph_args(command, graph)
+        timing = measure.time_process(argv, self.config.cold_reps, self.config.limit, accept=(0, 1),
+                                      max_total=self.config.limit / 4, env=self.cli_env())
+        self.add(Row(graph.name, graph.triples, operation, "cold process", seconds=timing.median,
+                     runs=timing.runs, status=timing.status, note=timing.detail, series=series))
 
     def reason(self, graph: GraphSpec) -> None:
         for reasoner in ("hermit", "pellet"):
@@ -497,19 +501,7 @@ class Suite:
             if reasoner == "hermit" and answer["status"] == OVER_LIMIT:
                 self.over_limit.add("allkg reason (whole process)")
 
-        if self.skip_if_over(graph, "allkg reason (whole process)", "allkg reason", "cold process"):
-            pass
-        elif self.has_command("reason"):
-            self.log("  allkg reason (cold)")
-            argv = PY + ["reason"] + self._graph_args("reason", graph)
-            timing = measure.time_process(argv, self.config.cold_reps, self.config.limit, accept=(0, 1),
-                                          max_total=self.config.limit / 4, env=self.cli_env())
-            self.add(Row(graph.name, graph.triples, "allkg reason", "cold process", seconds=timing.median,
-                         runs=timing.runs, status=timing.status, note=timing.detail,
-                         series="allkg reason (whole process)"))
-        else:
-            self.add(Row(graph.name, graph.triples, "allkg reason", "cold process", status=NOT_AVAILABLE,
-                         note="no `allkg reason` command yet"))
+        self.cold_command(graph, "reason")
 
     def serialization(self, graph: GraphSpec) -> None:
         self.log("  parse and Turtle export")

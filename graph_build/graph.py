@@ -190,7 +190,6 @@ class GraphAssembler:
         g.add((node, RDFS.label, Literal(stat.label, lang=LANG)))
         g.add((node, SKOS.definition, Literal(f"A figure stated by the source: {stat.label}.", lang=LANG)))
         attributes = [
-            ("about", entity_iri("ALL"), ALLKG.statisticOf),
             ("measure", entity_iri(stat.measure), ALLKG.measures),
             ("value", _typed_literal(stat.value, XSD.decimal, where, self.problems), ALLKG.value),
             ("comparator", Literal(stat.comparator), ALLKG.comparator),
@@ -203,8 +202,6 @@ class GraphAssembler:
         # The disease -> statistic link is the fact a query starts from.
         self._assert_with_provenance(FACT[f"{stat.id}"], entity_iri("ALL"), ALLKG.hasStatistic, node, stat.sections)
         for name, obj, predicate in attributes:
-            if name == "about":
-                continue
             self._assert_with_provenance(FACT[f"{stat.id}-{name}"], node, predicate, obj, stat.sections)
 
 
