@@ -20,6 +20,7 @@ SERVICE (400) are refused before a query reaches a worker; request bodies and UR
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import threading
@@ -71,6 +72,7 @@ class ServerConfig:
     workers: int = 2
     cache_mb: float = 64.0  # response cache bound in MB (0: no cache); see graph_build.response_cache
     queries_dir: Path = paths.QUERIES_DIR
+    processes: int = 1  # HTTP processes sharing the port (SO_REUSEPORT); see serve()
 
 
 class AllkgService:
@@ -207,6 +209,9 @@ class AllkgService:
             "limits": {"timeout_s": self.config.timeout, "max_results": self.config.max_results,
                        "max_request_bytes": self.config.max_request_bytes},
             "graph_files": [str(path) for path in self.files],
+            # Each HTTP process keeps its own workers and cache: these figures are the answering one's.
+            "http_processes": self.config.processes if can_share_port() else 1,
+            "pid": os.getpid(),
         }
 
 
@@ -266,9 +271,17 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
+        # Headers and body leave in one write (one system call, one TCP segment for small answers).
+        buffer = getattr(self, "_headers_buffer", None)
+        if buffer is None or self.request_version == "HTTP/0.9":  # HTTP/0.9 has no headers
+            self.end_headers()
+            if not head_only:
+                self.wfile.write(body)
+            return
+        buffer.append(b"\r\n")
         if not head_only:
-            self.wfile.write(body)
+            buffer.append(body)
+        self.flush_headers()
 
     def _reply(self, reply: Reply, head_only: bool = False, headers: dict[str, str] | None = None) -> None:
         extra = dict(headers or {})
@@ -547,28 +560,96 @@ class AllkgHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
+    reuse_port = False  # set when several processes serve the same port
+
+    def server_bind(self) -> None:
+        import socket
+
+        if self.reuse_port:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        super().server_bind()
 
 
-def make_server(config: ServerConfig, log: Callable[[str], None] | None = None) -> tuple[AllkgHTTPServer, AllkgService]:
-    """Load the graph, start the query workers and bind the socket (does not serve yet)."""
+def _server_class(host: str, reuse_port: bool) -> type[AllkgHTTPServer]:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return type("BoundHTTPServer", (AllkgHTTPServer,), {"address_family": family, "reuse_port": reuse_port})
+
+
+def make_server(config: ServerConfig, log: Callable[[str], None] | None = None,
+                reuse_port: bool = False, server: AllkgHTTPServer | None = None,
+                ) -> tuple[AllkgHTTPServer, AllkgService]:
+    """Load the graph, start the query workers and bind the socket (does not serve yet).
+
+    `server`: a socket already bound (by serve(), before it forked); it gets the handler."""
     log = log or (lambda message: print(message, file=sys.stderr, flush=True))
-    service = AllkgService(config, log)
-    service.start()
-    handler = type("BoundRequestHandler", (RequestHandler,), {"service": service})
     try:
-        server = AllkgHTTPServer((config.host, config.port), handler)
+        service = AllkgService(config, log)
+        service.start()
+    except BaseException:
+        if server is not None:
+            server.server_close()
+        raise
+    handler = type("BoundRequestHandler", (RequestHandler,), {"service": service})
+    if server is not None:
+        server.RequestHandlerClass = handler
+        return server, service
+    try:
+        server = _server_class(config.host, reuse_port)((config.host, config.port), handler)
     except OSError:
         service.close()
         raise
     return server, service
 
 
+def can_share_port() -> bool:
+    """Several processes can serve one port here (Linux and BSDs: fork + SO_REUSEPORT)."""
+    import os
+    import socket
+
+    return hasattr(os, "fork") and hasattr(socket, "SO_REUSEPORT")
+
+
 def serve(config: ServerConfig, log: Callable[[str], None] | None = None,
           ready: Callable[[str], None] | None = None) -> None:
-    """Serve until interrupted; `ready` gets the base URL once the socket is listening."""
+    """Serve until interrupted; `ready` gets the base URL once the socket is listening.
+
+    With config.processes > 1 the port is shared by that many processes (SO_REUSEPORT: the
+    kernel spreads connections over them), each with its own graph copy, cache and query
+    workers. One Python process answers cached queries on one core only (the GIL); a second
+    process uses the second core, which halves latency under concurrent load. This process
+    binds the port first (so a busy port fails at once), then forks the others before it
+    loads anything; they stop with it (SIGTERM, Ctrl-C, or its death).
+    """
+    import os
     import signal
 
-    server, service = make_server(config, log)
+    processes = config.processes if can_share_port() else 1
+    children: list[int] = []
+    bound = None
+    if processes > 1:
+        # Bind before forking: the port number (for --port 0) and "address in use" are known here.
+        # Connections that arrive while the graph loads wait in the listen backlog. The probe
+        # binds without SO_REUSEPORT, so a port that another server holds (even another
+        # `allkg serve` sharing its own port) is refused instead of silently shared.
+        probe = _server_class(config.host, False)((config.host, config.port), RequestHandler)
+        port = probe.server_address[1]
+        probe.server_close()
+        bound = _server_class(config.host, True)((config.host, port), RequestHandler)
+        config = _replace_port(config, bound.server_address[1])
+        sys.stderr.flush()
+        for _ in range(processes - 1):
+            pid = os.fork()
+            if pid == 0:
+                bound.socket.close()  # the child binds its own socket to the same port
+                _serve_as_extra_process(config, log)  # never returns
+            children.append(pid)
+    try:
+        server, service = make_server(config, log, reuse_port=processes > 1, server=bound)
+    except BaseException:
+        _stop_children(children)
+        raise
 
     def stop(signum, frame):  # SIGTERM (service managers, `kill`): stop serving, then clean up below
         threading.Thread(target=server.shutdown, name="allkg-shutdown", daemon=True).start()
@@ -584,3 +665,74 @@ def serve(config: ServerConfig, log: Callable[[str], None] | None = None,
     finally:
         server.server_close()
         service.close()
+        _stop_children(children)
+
+
+def _replace_port(config: ServerConfig, port: int) -> ServerConfig:
+    from dataclasses import replace
+
+    return replace(config, port=port)
+
+
+def _serve_as_extra_process(config: ServerConfig, log: Callable[[str], None] | None) -> None:
+    """A forked extra HTTP process: serve the shared port until told to stop, then exit."""
+    import os
+    import signal
+
+    code, serving = 0, False
+    try:
+        _exit_with_parent()
+        server, service = make_server(config, log, reuse_port=True)
+        serving = True
+        signal.signal(signal.SIGTERM, lambda signum, frame: threading.Thread(
+            target=server.shutdown, name="allkg-shutdown", daemon=True).start())
+        try:
+            server.serve_forever(poll_interval=0.5)
+        finally:
+            server.server_close()
+            service.close()
+    except KeyboardInterrupt:
+        pass
+    except BaseException as exc:  # noqa: BLE001 - the first process goes on serving alone
+        # A graph that cannot be loaded fails the first process too, which reports it once.
+        if serving:
+            print(f"allkg serve: an extra HTTP process stopped: {exc}", file=sys.stderr, flush=True)
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _exit_with_parent() -> None:
+    """Linux: have the kernel send SIGTERM to this process when the serving parent dies."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _stop_children(children: list[int]) -> None:
+    import os
+    import signal
+
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 10
+    for pid in children:
+        while True:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if done or time.monotonic() > deadline:
+                if not done:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                break
+            time.sleep(0.05)

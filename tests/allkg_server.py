@@ -60,6 +60,10 @@ def http(method: str, url: str, *, body: bytes | None = None, headers: dict[str,
 
 @contextlib.contextmanager
 def serve(graph_file: Path, tmp_dir: Path, *extra: str):
+    # One HTTP process unless a test asks for more: health figures and the response cache are
+    # per process, and tests that read them must reach the process that did the work.
+    if "--processes" not in extra:
+        extra = (*extra, "--processes", "1")
     log_file = tmp_dir / "serve.log"
     with open(log_file, "wb") as log:
         process = subprocess.Popen(

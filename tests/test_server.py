@@ -8,9 +8,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 import urllib.parse
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -403,3 +409,53 @@ def test_negotiation_refuses():
         negotiation.choose("image/png", negotiation.SELECT_OFFERS)
     with pytest.raises(negotiation.NotAcceptable):
         negotiation.choose(None, negotiation.SELECT_OFFERS, "ttl")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie has exited but is not reaped yet: it holds no port and serves nothing.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.server
+@pytest.mark.skipif(not hasattr(os, "fork") or sys.platform != "linux", reason="SO_REUSEPORT processes: Linux")
+def test_two_http_processes_share_the_port_and_stop_together(built_graph_file, tmp_path):
+    with serve(built_graph_file, tmp_path, "--processes", "2", "--workers", "1") as running:
+        pids = set()
+        # Each urllib request is a new connection; the kernel spreads connections over both processes.
+        for _ in range(40):
+            status, _, body = http("GET", f"{running.base}/health")
+            assert status == 200
+            health = json.loads(body)
+            assert health["http_processes"] == 2
+            pids.add(health["pid"])
+            if len(pids) == 2:
+                break
+        assert len(pids) == 2, "every connection reached the same process"
+        assert running.process.pid in pids
+        for _ in range(4):  # both answer queries correctly
+            status, _, body = sparql_get(running, FEVER_QUERY, "application/sparql-results+json")
+            assert status == 200
+            assert {b["publisher"]["value"] for b in json.loads(body)["results"]["bindings"]} == FEVER_PUBLISHERS
+        extra = (pids - {running.process.pid}).pop()
+        # Another server may not join the shared port: it is refused, as a busy port should be.
+        port = running.base.rsplit(":", 1)[1]
+        other = subprocess.run([sys.executable, "-m", "graph_build", "serve", "--port", port, "--graph",
+                                str(built_graph_file)], capture_output=True, text=True, timeout=60)
+        assert other.returncode == 2
+        assert other.stderr.strip().splitlines() == [
+            f"allkg serve: error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+        # SIGTERM to the first process alone (as a service manager may send) stops the other too.
+        running.process.send_signal(signal.SIGTERM)
+        running.process.wait(timeout=20)
+        deadline = time.monotonic() + 10
+        while _alive(extra) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(extra), "the extra HTTP process outlived the server"
+        assert "stopped" in running.log()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 EPILOG = """\
@@ -13,6 +14,10 @@ examples:
 
 The server only reads: updates are refused (403), SERVICE is refused (400). It listens on
 127.0.0.1 unless --host says otherwise (--host 0.0.0.0 exposes it to the network)."""
+
+
+# One Python process answers on one core (the GIL); two use both cores of a small machine.
+DEFAULT_PROCESSES = max(1, min(2, os.cpu_count() or 1))
 
 
 def _positive(kind):
@@ -57,6 +62,10 @@ def register(subparsers) -> None:
                         help="largest request body or URL; larger is 413/414 (default: 100000)")
     parser.add_argument("--workers", type=_positive(int), default=2, metavar="N",
                         help="query worker processes, each with its own copy of the graph (default: 2)")
+    parser.add_argument("--processes", type=_positive(int), default=DEFAULT_PROCESSES, metavar="N",
+                        help="HTTP processes sharing the port, each with its own copy of the graph, cache and "
+                        "workers: one Python process answers on one core only (default: %(default)s, one per "
+                        "core up to 2; 1 on systems without SO_REUSEPORT)")
     parser.add_argument("--cache-mb", type=_non_negative_float, default=64.0, metavar="MB",
                         help="keep successful query answers in memory, up to MB megabytes (least recently used "
                         "dropped first); a repeated query with the same result type is answered from it "
@@ -81,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, timeout=args.timeout, max_results=args.max_results,
         max_request_bytes=args.max_request_bytes, graph_files=list(args.graph),
         with_imports=args.with_imports, workers=args.workers, cache_mb=args.cache_mb,
+        processes=args.processes,
     )
 
     def ready(url: str) -> None:
