@@ -78,17 +78,17 @@ def build_steps(options: BuildOptions) -> list[tuple[str, BuildStep]]:
         from graph_build.validate import build_step as validate_step  # a graph with violations is not published
     else:
         validate_step = lambda ctx: ctx.notes.append("SHACL validation skipped (--no-validate)")  # noqa: E731
-    if options.reason:
-        # Reasoning (HermiT, a JVM) is independent of writing and validating the graph:
-        # run it in a second process so the two cores work at once.
-        steps.append(("write graph, reason + validate", lambda ctx: run_concurrently(
-            ctx, reason_step, [_step_graph_files, validate_step])))
-    else:
-        steps.extend([("write graph", _step_graph_files), ("reason", reason_step), ("validate", validate_step)])
-    # Add new steps ABOVE this line: "export" must stay last (it exports what the others produced).
     from graph_build.export import export_step
 
-    steps.append(("export", export_step))
+    if options.reason:
+        # Reasoning (HermiT, a JVM) is independent of writing, validating and exporting the
+        # graph: run it in a second process so the two cores work at once.
+        steps.append(("write graph, validate + export; reason", lambda ctx: run_concurrently(
+            ctx, reason_step, [_step_graph_files, validate_step, export_step])))
+    else:
+        steps.extend([("write graph", _step_graph_files), ("reason", reason_step), ("validate", validate_step),
+                      ("export", export_step)])
+    # New steps go before the export (it exports allkg.ttl as the steps above left it).
     return steps
 
 
