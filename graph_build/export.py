@@ -14,10 +14,18 @@ same graph (the tests compare them with rdflib and with pyoxigraph):
 Serialisation uses pyoxigraph (Rust), which is fast at any size; blank nodes are renamed
 canonically first, so the same graph always gives byte-identical files. Nothing here touches
 the network: the JSON-LD context is written next to the data and embedded in it.
+
+Graphs above FAST_THRESHOLD triples (50k; ours has ~7k) take a faster route, with the same
+guarantees (canonical labels, sorted, no duplicates, byte-identical for the same graph):
+blank nodes get RDFC-1.0 labels (`_:c14n0`, ...), triples are ordered by their N-Triples line,
+and allkg.jsonld keeps the embedded context but writes every IRI in full (expanded form, one
+node object per subject and line) instead of as a CURIE, because formatting a million
+CURIEs in Python takes seconds. Any JSON-LD processor reads both forms as the same triples.
 """
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -79,37 +87,82 @@ def _rename_blank_nodes(triples: Iterable[ox.Triple], prefix: str) -> list[ox.Tr
     return [ox.Triple(rename(t.subject), t.predicate, rename(t.object)) for t in triples]
 
 
-# Above this many triples the graph is canonicalised and ordered the fast way (see
-# _canonical_triples_fast); our own graph (~7k triples) keeps exactly today's files.
+# Above this many triples the graph is canonicalised, ordered and written the fast way (see
+# _canonical_fast and jsonld_expanded_bytes); our own graph (~7k triples) keeps exactly today's
+# files.
 FAST_THRESHOLD = 50_000
 
 
-def canonical_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
-    """The triples, blank nodes relabelled canonically, in a fixed order (subject, predicate, object)."""
+@dataclass(frozen=True)
+class CanonicalGraph:
+    """A graph with canonical blank-node labels, sorted and duplicate-free, with its N-Triples.
+
+    `ntriples` is the N-Triples file of exactly `triples` (one line each, same order), or None
+    when it was not made yet (small graphs: ntriples_bytes makes it on demand).
+    """
+
+    triples: list[ox.Triple]
+    ntriples: bytes | None = None
+    large: bool = False
+
+
+def canonical_graph(triples: Iterable[ox.Triple]) -> CanonicalGraph:
+    """The triples, blank nodes relabelled canonically, in a fixed order, without duplicates."""
     triples = list(triples)
     if len(triples) > FAST_THRESHOLD:
-        return _canonical_triples_fast(triples)
+        ordered, ntriples = _canonical_fast(triples)
+        return CanonicalGraph(ordered, ntriples, large=True)
     dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
-    return sorted((quad.triple for quad in dataset), key=_sort_key)
+    return CanonicalGraph(sorted((quad.triple for quad in dataset), key=_sort_key))
 
 
-def _canonical_triples_fast(triples: list[ox.Triple]) -> list[ox.Triple]:
-    """canonical_triples for large graphs: the same guarantees, ~10x faster.
+def canonical_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+    """The triples of canonical_graph: canonical blank-node labels, sorted, unique."""
+    return canonical_graph(triples).triples
 
-    Canonical labels (RDFC-1.0) depend only on the triples that mention a blank node, so only
-    those go through the canonicaliser; the order is the N-Triples text of each triple (formatted
-    in Rust, compared in C) instead of a Python sort key. Duplicates are dropped, as a Dataset would."""
-    blank = ox.BlankNode
-    with_blanks = [t for t in triples if isinstance(t.subject, blank) or isinstance(t.object, blank)]
-    if with_blanks:
-        plain = [t for t in triples if not (isinstance(t.subject, blank) or isinstance(t.object, blank))]
+
+def _canonical_fast(triples: list[ox.Triple]) -> tuple[list[ox.Triple], bytes]:
+    """(canonical sorted unique triples, their N-Triples file) for a large graph.
+
+    No Python work per triple: pyoxigraph writes every triple as one N-Triples line (in Rust),
+    and dict/sorted/join (in C) drop duplicates, order the lines and make the file. Canonical
+    labels (RDFC-1.0) depend only on the triples that mention a blank node, so only the lines
+    containing "_:" (all of those, plus any literal that happens to contain "_:") go through
+    the canonicaliser. The order is that of the N-Triples lines as bytes, which is also what
+    `sort` gives with LC_ALL=C.
+    """
+    text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    lines = text.split(b"\n")
+    lines.pop()  # the text ends with a newline
+    if len(lines) != len(triples):  # N-Triples escapes newlines, so this cannot happen
+        raise RuntimeError(f"N-Triples writer gave {len(lines)} lines for {len(triples)} triples")
+    graph = dict(zip(lines, triples))
+    blank_lines = _lines_containing(text, b"_:")
+    if blank_lines:
+        with_blanks = [graph.pop(line) for line in blank_lines]
         dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in with_blanks)
         dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-        plain.extend(quad.triple for quad in dataset)
-        triples = plain
-    keyed = sorted({str(t): t for t in triples}.items())
-    return [t for _, t in keyed]
+        relabelled = [quad.triple for quad in dataset]
+        new_lines = ox.serialize(relabelled, format=ox.RdfFormat.N_TRIPLES).split(b"\n")
+        new_lines.pop()
+        graph.update(zip(new_lines, relabelled))
+    ordered_lines = sorted(graph)
+    ntriples = b"\n".join(ordered_lines) + b"\n" if ordered_lines else b""
+    return list(map(graph.__getitem__, ordered_lines)), ntriples
+
+
+def _lines_containing(text: bytes, needle: bytes) -> list[bytes]:
+    """The distinct lines of `text` that contain `needle`, found by C-level searching."""
+    found: dict[bytes, None] = {}
+    position = text.find(needle)
+    while position >= 0:
+        start = text.rfind(b"\n", 0, position) + 1
+        end = text.find(b"\n", position)
+        end = len(text) if end < 0 else end
+        found[text[start:end]] = None
+        position = text.find(needle, end)
+    return list(found)
 
 
 def _sort_key(triple: ox.Triple) -> tuple[str, str, str]:
@@ -243,6 +296,33 @@ def jsonld_bytes(triples: Sequence[ox.Triple]) -> bytes:
     return ("{\n\"@context\": " + head + ",\n\"@graph\": [\n" + ",\n".join(lines) + "\n]}\n").encode("utf-8")
 
 
+def jsonld_expanded_bytes(triples: Sequence[ox.Triple]) -> bytes:
+    """JSON-LD for large graphs: the embedded context, and pyoxigraph's node objects as @graph.
+
+    pyoxigraph writes one node object per run of triples with the same subject, every IRI in
+    full; `triples` are sorted, so that is one node object per subject. The hand-written
+    compact writer (jsonld_bytes) costs ~7 s per million triples, this ~0.8 s. The context is
+    still embedded (for tools that compact, and to match the small graph's file); full IRIs
+    are unaffected by it, except an IRI whose scheme is one of the prefixes ("all:x" would be
+    read as a CURIE): when one may occur, the compact writer is used, which reports it.
+    """
+    graph = ox.serialize(triples, format=ox.RdfFormat.JSON_LD)
+    if _prefix_scheme_iri(graph):
+        return jsonld_bytes(triples)
+    head = json.dumps(jsonld_context(), ensure_ascii=False, indent=1).encode("utf-8")
+    # One node object per line, like the small graph's file. `]},{"@id":` occurs only between
+    # node objects: inside a JSON string the quotes would be escaped, and value objects hold no
+    # arrays.
+    nodes = graph[1:-1].replace(b']},{"@id":', b']},\n{"@id":')
+    return b'{\n"@context": ' + head + b',\n"@graph": [\n' + nodes + (b"\n]}\n" if nodes else b"]}\n")
+
+
+def _prefix_scheme_iri(document: bytes) -> bool:
+    """Whether a JSON string in `document` may be an IRI whose scheme is a context prefix."""
+    schemes = b"|".join(re.escape(prefix.encode("utf-8")) for prefix in jsonld_context())
+    return re.search(b'"(?:' + schemes + b"):", document) is not None
+
+
 def _json_bytes(document: dict) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
@@ -300,12 +380,13 @@ def export_files(
     from graph_build.kgx import kgx_tables
 
     wanted = parse_formats(formats)
-    triples = canonical_triples(_parse(turtle, ox.RdfFormat.TURTLE, where))
+    canonical = canonical_graph(_parse(turtle, ox.RdfFormat.TURTLE, where))
+    triples = canonical.triples
     outputs: dict[str, bytes] = {}
     if "nt" in wanted:
-        outputs["allkg.nt"] = ntriples_bytes(triples)
+        outputs["allkg.nt"] = canonical.ntriples if canonical.ntriples is not None else ntriples_bytes(triples)
     if "jsonld" in wanted:
-        outputs["allkg.jsonld"] = jsonld_bytes(triples)
+        outputs["allkg.jsonld"] = jsonld_expanded_bytes(triples) if canonical.large else jsonld_bytes(triples)
         outputs[CONTEXT_FILE] = context_bytes()
     if "owl" in wanted:
         outputs["allkg.owl"] = rdfxml_bytes(triples)
