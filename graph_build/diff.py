@@ -95,7 +95,7 @@ class _Snapshot:
     """One build: labels, entities, terms and facts, indexed for comparison."""
 
     def __init__(self, graph: Graph) -> None:
-        self.graph = graph
+        self.graph = _one_form_per_decimal(graph)
         self.namespaces = sorted(PREFIXES.items(), key=lambda item: -len(item[1]))
 
     def curie(self, term) -> str:
@@ -163,6 +163,28 @@ def _text_changes(old: _Snapshot, new: _Snapshot, subjects, predicate) -> list[T
         if before != after:
             changes.append(TextChange(new.curie(subject), new.label(subject) if after else old.label(subject), before, after))
     return sorted(changes, key=lambda c: c.curie)
+
+
+def _one_form_per_decimal(graph: Graph) -> Graph:
+    """The graph with each xsd:decimal value in one spelling ("4", "4.0" and "4.00" are one number).
+
+    Turtle writers spell decimals differently (rdflib writes 4.0 for "4"^^xsd:decimal), so two
+    builds of the same facts must not differ by spelling. Changes `graph` in place."""
+    from decimal import Decimal
+
+    from rdflib.namespace import XSD
+
+    respelled = []
+    for s, p, o in graph:
+        if isinstance(o, Literal) and o.datatype == XSD.decimal and not o.ill_typed and isinstance(o.value, Decimal):
+            text = format(o.value.normalize(), "f")
+            text = text if "." in text else text + ".0"
+            if text != str(o):
+                respelled.append((s, p, o, Literal(text, datatype=XSD.decimal)))
+    for s, p, o, canonical in respelled:
+        graph.remove((s, p, o))
+        graph.add((s, p, canonical))
+    return graph
 
 
 def diff_graphs(old_graph: Graph, new_graph: Graph) -> GraphDiff:

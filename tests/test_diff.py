@@ -120,3 +120,20 @@ def test_diff_exit_code_and_bad_input(allkg, built_graph_file, changed_copy, tmp
     assert result.returncode == 2
     assert result.stderr.startswith("allkg diff: error: ") and "broken.ttl:1" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_decimal_spellings_are_one_value_but_new_values_are_changes():
+    from rdflib.namespace import XSD
+
+    from graph_build.diff import diff_graphs
+
+    def graph(value: str) -> Graph:
+        g = Graph()
+        g.add((URIRef(ALL + "stat"), URIRef(ALLKG + "value"), Literal(value, datatype=XSD.decimal)))
+        return g
+
+    # rdflib writes "4"^^xsd:decimal as 4.0: the same number, so no change.
+    assert diff_graphs(graph("4"), graph("4.0")).is_empty
+    assert diff_graphs(graph("1.50"), graph("1.5")).is_empty
+    changed = diff_graphs(graph("4"), graph("4.5"))
+    assert (changed.triples_added, changed.triples_removed) == (1, 1)
