@@ -193,8 +193,14 @@ class ResultTooLarge(InputError):
 
 def _limited(items, max_rows: int | None):
     """The items, stopping with ResultTooLarge as soon as there are more than max_rows (None: no limit)."""
+    if max_rows is None:
+        return items  # no Python generator between pyoxigraph and the caller
+    return _at_most(items, max_rows)
+
+
+def _at_most(items, max_rows: int):
     for count, item in enumerate(items, 1):
-        if max_rows is not None and count > max_rows:
+        if count > max_rows:
             raise ResultTooLarge(f"the result has more than {max_rows} rows")
         yield item
 
@@ -206,7 +212,9 @@ def _from_query_solutions(results, kind: str, prefixes: dict[str, str], max_rows
         return QueryResult(kind=kind if kind in ("construct", "describe") else "construct",
                            triples=list(_limited(results, max_rows)), prefixes=prefixes)
     variables = [v.value for v in results.variables]
-    rows = [tuple(solution[v] for v in variables) for solution in _limited(results, max_rows)]
+    # A solution iterates over its values in the order of `variables` (None where unbound);
+    # tuple() reads them in C, ~2x faster than looking each variable up by name.
+    rows = list(map(tuple, _limited(results, max_rows)))
     return QueryResult(kind="select", variables=variables, rows=rows, prefixes=prefixes)
 
 
