@@ -384,9 +384,12 @@ def export_files(
     from graph_build.kgx import kgx_tables
 
     wanted = parse_formats(formats)
-    canonical = canonical_graph(_parse(turtle, ox.RdfFormat.TURTLE, where))
-    triples = canonical.triples
+    parsed = _parse(turtle, ox.RdfFormat.TURTLE, where)
     outputs: dict[str, bytes] = {}
+    if wanted == ["full"]:  # the merge is canonicalised on its own: no need to do the graph first
+        return _with_full(outputs, parsed, imports_dir, notes)
+    canonical = canonical_graph(parsed)
+    triples = canonical.triples
     if "nt" in wanted:
         outputs["allkg.nt"] = canonical.ntriples if canonical.ntriples is not None else ntriples_bytes(triples)
     if "jsonld" in wanted:
@@ -401,11 +404,18 @@ def export_files(
         if notes is not None:
             notes.extend(kgx_notes)
     if "full" in wanted:
-        modules = import_module_files(imports_dir)
-        if modules:
-            outputs[FULL_FILE] = turtle_bytes_fast(merged_with_imports(triples, modules))
-        elif notes is not None:
-            notes.append(f"export: no import modules in {imports_dir}, so {FULL_FILE} was not written")
+        _with_full(outputs, triples, imports_dir, notes)
+    return outputs
+
+
+def _with_full(outputs: dict[str, bytes], triples: Sequence[ox.Triple], imports_dir: Path | None,
+               notes: list[str] | None) -> dict[str, bytes]:
+    """Add allkg-full.ttl (the graph with the import modules merged) to `outputs`."""
+    modules = import_module_files(imports_dir)
+    if modules:
+        outputs[FULL_FILE] = turtle_bytes_fast(merged_with_imports(triples, modules))
+    elif notes is not None:
+        notes.append(f"export: no import modules in {imports_dir}, so {FULL_FILE} was not written")
     return outputs
 
 

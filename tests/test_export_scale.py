@@ -212,3 +212,15 @@ def test_full_export_of_a_large_graph_merges_the_modules(turtle, tmp_path):
     full = export.export_files(turtle, ["full"], imports_dir=tmp_path, notes=[])[export.FULL_FILE]
     expected = canonical_set(parse(turtle) + parse(module.read_bytes()))
     assert canonical_set(parse(full)) == expected
+
+
+def test_full_export_alone_equals_full_export_with_the_other_formats(turtle, tmp_path):
+    # `--format full` skips canonicalising the graph before the merge: the file must not change.
+    (tmp_path / "mini_import.ttl").write_text(
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        "<http://purl.obolibrary.org/obo/HP_0001945> a owl:Class ; "
+        "<http://www.w3.org/2000/01/rdf-schema#subClassOf> [ a owl:Restriction ] .\n", encoding="utf-8")
+    alone = export.export_files(turtle, ["full"], imports_dir=tmp_path, notes=[])
+    together = export.export_files(turtle, ["nt", "full"], imports_dir=tmp_path, notes=[])
+    assert list(alone) == [export.FULL_FILE]
+    assert alone[export.FULL_FILE] == together[export.FULL_FILE]
