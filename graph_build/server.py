@@ -639,17 +639,27 @@ def serve(config: ServerConfig, log: Callable[[str], None] | None = None,
         bound = _server_class(config.host, True)((config.host, port), RequestHandler)
         config = _replace_port(config, bound.server_address[1])
         sys.stderr.flush()
+        ready_reader, ready_writer = os.pipe()
         for _ in range(processes - 1):
             pid = os.fork()
             if pid == 0:
+                os.close(ready_reader)
                 bound.socket.close()  # the child binds its own socket to the same port
-                _serve_as_extra_process(config, log)  # never returns
+                _serve_as_extra_process(config, log, ready_writer)  # never returns
             children.append(pid)
+        os.close(ready_writer)
     try:
         server, service = make_server(config, log, reuse_port=processes > 1, server=bound)
+        if children:
+            # "listening" is said once every process serves: each child writes one byte when
+            # it has bound its socket (a child that fails closes the pipe without writing).
+            _wait_for_children(ready_reader, len(children))
     except BaseException:
         _stop_children(children)
         raise
+    finally:
+        if children:
+            os.close(ready_reader)
 
     def stop(signum, frame):  # SIGTERM (service managers, `kill`): stop serving, then clean up below
         threading.Thread(target=server.shutdown, name="allkg-shutdown", daemon=True).start()
@@ -674,7 +684,23 @@ def _replace_port(config: ServerConfig, port: int) -> ServerConfig:
     return replace(config, port=port)
 
 
-def _serve_as_extra_process(config: ServerConfig, log: Callable[[str], None] | None) -> None:
+def _wait_for_children(reader: int, count: int, timeout: float = 120.0) -> None:
+    """Read one byte per ready child from the pipe; stop early at EOF (all writers gone) or timeout."""
+    import os
+    import select
+
+    deadline = time.monotonic() + timeout
+    while count > 0:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([reader], [], [], remaining)[0]:
+            return
+        got = os.read(reader, count)
+        if not got:
+            return
+        count -= len(got)
+
+
+def _serve_as_extra_process(config: ServerConfig, log: Callable[[str], None] | None, ready_writer: int) -> None:
     """A forked extra HTTP process: serve the shared port until told to stop, then exit."""
     import os
     import signal
@@ -684,6 +710,8 @@ def _serve_as_extra_process(config: ServerConfig, log: Callable[[str], None] | N
         _exit_with_parent()
         server, service = make_server(config, log, reuse_port=True)
         serving = True
+        os.write(ready_writer, b"1")
+        os.close(ready_writer)
         signal.signal(signal.SIGTERM, lambda signum, frame: threading.Thread(
             target=server.shutdown, name="allkg-shutdown", daemon=True).start())
         try:
