@@ -70,3 +70,18 @@ def run_allkg(*args: str, env: dict[str, str] | None = None, cwd: Path | None = 
 def allkg():
     """Call as allkg('build', '--dist', str(tmp)) -> CompletedProcess."""
     return run_allkg
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a connection or URL fails the test (e.g. a remote JSON-LD @context)."""
+    import socket
+    import urllib.request
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args[:2]}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)

@@ -8,10 +8,8 @@ import hashlib
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
-import urllib.request
 
 import pyoxigraph as ox
 import pytest
@@ -81,19 +79,6 @@ def turtle(lines) -> bytes:
 @pytest.fixture(scope="module")
 def outputs(turtle) -> dict[str, bytes]:
     return export.export_files(turtle, RDF_FORMATS, notes=[])
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Any attempt to open a connection fails the test (a remote @context would be fetched)."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"network access attempted: {args[:2]}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
 
 
 def parse(data: bytes, rdf_format: ox.RdfFormat = ox.RdfFormat.TURTLE) -> list[ox.Triple]:

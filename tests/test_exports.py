@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
-import urllib.request
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -28,19 +26,6 @@ RDF_EXPORTS = {
     "allkg.jsonld": ("json-ld", ox.RdfFormat.JSON_LD),
     "allkg.owl": ("xml", ox.RdfFormat.RDF_XML),
 }
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Any attempt to open a connection or URL fails the test."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"network access attempted: {args[:2]}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
 
 
 @pytest.fixture(scope="session")
