@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from bench import measure
-from bench.measure import NOT_AVAILABLE, OK, OVER_LIMIT, Timing
+from bench.measure import NOT_AVAILABLE, OK, OVER_LIMIT
 from bench.report import Results, Row, Target, fmt_seconds
 
 PY = [sys.executable, "-m", "graph_build"]

@@ -358,7 +358,6 @@ def split_validate(data, shapes, data_file: Path, core_validate) -> tuple[bool, 
     (all of ontology/shapes.ttl); the benchmark checks the result set against pySHACL's."""
     import pyoxigraph as ox
     from rdflib import BNode, Graph, Namespace
-    from rdflib.namespace import RDF
 
     from graph_build.rdf_io import _to_rdflib
 

@@ -22,7 +22,6 @@ import shutil
 import subprocess
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection

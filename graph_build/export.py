@@ -197,7 +197,7 @@ def rdfxml_bytes(triples: Sequence[ox.Triple]) -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=dict(PREFIXES))
 
 
-def turtle_bytes_fast(triples: Sequence[ox.Triple]) -> bytes:
+def pyoxigraph_turtle_bytes(triples: Sequence[ox.Triple]) -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=dict(PREFIXES))
 
 
@@ -413,7 +413,7 @@ def _with_full(outputs: dict[str, bytes], triples: Sequence[ox.Triple], imports_
     """Add allkg-full.ttl (the graph with the import modules merged) to `outputs`."""
     modules = import_module_files(imports_dir)
     if modules:
-        outputs[FULL_FILE] = turtle_bytes_fast(merged_with_imports(triples, modules))
+        outputs[FULL_FILE] = pyoxigraph_turtle_bytes(merged_with_imports(triples, modules))
     elif notes is not None:
         notes.append(f"export: no import modules in {imports_dir}, so {FULL_FILE} was not written")
     return outputs

@@ -108,7 +108,7 @@ def parse_rdf_file(path: Path, into: Graph | None = None, fmt: str | None = None
     bnodes: dict[str, BNode] = {}
     base = path.resolve().as_uri()
     # One rdflib object per distinct term: saves memory, and lets dict lookups (rdflib's indexes,
-    # turtle_bytes_fast) match by identity instead of calling rdflib's Python __eq__.
+    # turtle_bytes) match by identity instead of calling rdflib's Python __eq__.
     shared: dict = {}
 
     def convert(term):
@@ -483,9 +483,6 @@ def turtle_bytes(graph: Graph) -> bytes:
         out[-1] = out[-1][:-1]  # one newline at the end of the file, not a blank line
     return "".join(header + out).encode("utf-8")
 
-
-# The bench times the writer under this name too (it used to be the large-graph path).
-turtle_bytes_fast = turtle_bytes
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -623,7 +623,6 @@ def serve(config: ServerConfig, log: Callable[[str], None] | None = None,
     loads anything; they stop with it (SIGTERM, Ctrl-C, or its death).
     """
     import os
-    import signal
 
     processes = config.processes if can_share_port() else 1
     children: list[int] = []
@@ -661,11 +660,8 @@ def serve(config: ServerConfig, log: Callable[[str], None] | None = None,
         if children:
             os.close(ready_reader)
 
-    def stop(signum, frame):  # SIGTERM (service managers, `kill`): stop serving, then clean up below
-        threading.Thread(target=server.shutdown, name="allkg-shutdown", daemon=True).start()
-
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, stop)
+        _shut_down_on_sigterm(server)
     host, port = server.server_address[:2]
     url = f"http://{host}:{port}/" if ":" not in str(host) else f"http://[{host}]:{port}/"
     try:
@@ -676,6 +672,14 @@ def serve(config: ServerConfig, log: Callable[[str], None] | None = None,
         server.server_close()
         service.close()
         _stop_children(children)
+
+
+def _shut_down_on_sigterm(server: AllkgHTTPServer) -> None:
+    """SIGTERM (service managers, `kill`, the first process): stop serving, then clean up as usual."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: threading.Thread(
+        target=server.shutdown, name="allkg-shutdown", daemon=True).start())
 
 
 def _replace_port(config: ServerConfig, port: int) -> ServerConfig:
@@ -703,7 +707,6 @@ def _wait_for_children(reader: int, count: int, timeout: float = 120.0) -> None:
 def _serve_as_extra_process(config: ServerConfig, log: Callable[[str], None] | None, ready_writer: int) -> None:
     """A forked extra HTTP process: serve the shared port until told to stop, then exit."""
     import os
-    import signal
 
     code, serving = 0, False
     try:
@@ -712,8 +715,7 @@ def _serve_as_extra_process(config: ServerConfig, log: Callable[[str], None] | N
         serving = True
         os.write(ready_writer, b"1")
         os.close(ready_writer)
-        signal.signal(signal.SIGTERM, lambda signum, frame: threading.Thread(
-            target=server.shutdown, name="allkg-shutdown", daemon=True).start())
+        _shut_down_on_sigterm(server)
         try:
             server.serve_forever(poll_interval=0.5)
         finally:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -24,9 +23,9 @@ from rdflib.namespace import RDF, RDFS, SH
 
 from graph_build import paths
 from graph_build.errors import InputError
-
 # A user's shapes file is untrusted input: SPARQL that could reach the network is refused.
-_NETWORK_SPARQL = re.compile(r"\bSERVICE\b|\bFROM\s+(NAMED\s+)?<", re.IGNORECASE)
+from graph_build.validate_sparql import NETWORK_SPARQL as _NETWORK_SPARQL
+
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.graph import ConjunctiveGraph
 
 # pyoxigraph could reach the network through SERVICE; FROM <...> names graphs we do not have.
-_NETWORK_SPARQL = re.compile(r"\bSERVICE\b|\bFROM\s+(NAMED\s+)?<", re.IGNORECASE)
+NETWORK_SPARQL = re.compile(r"\bSERVICE\b|\bFROM\s+(NAMED\s+)?<", re.IGNORECASE)
 
 
 # Below this many focus nodes pyshacl's per-node queries are cheap, and a query with $this free
@@ -184,7 +184,7 @@ def whole_graph_sparql_constraints() -> Iterator[None]:
         if copy is not None:
             init_binds, text = sparql_constraint.pre_bind_variables(next(iter(f_v_dict)))
             text = sparql_constraint.apply_prefixes(text)
-            if set(init_binds) == {"this"} and not _NETWORK_SPARQL.search(text):
+            if set(init_binds) == {"this"} and not NETWORK_SPARQL.search(text):
                 key = (id(target_graph), text)
                 if key not in answers:
                     try:
